@@ -1,0 +1,134 @@
+# xen-hotpatch: top-level build. See README.md.
+#   make            build xen-hotpatch and xen-hotpatch-sim into build/
+#   make demo       forge a small chain and run it on the simulated hypervisor
+#   make check      install test dependencies (apt) when missing, run every tier
+#   make bench      print performance figures
+#   make fuzz       run the payload-reader fuzzer (FUZZ_SECONDS, default 60)
+#   make install    PREFIX=/usr DESTDIR=...
+#   make dist rpm deb
+
+VERSION    := $(shell sed -n 's/^\#define XHP_VERSION_STRING "\(.*\)"/\1/p' src/xhp.h)
+PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+SYSCONFDIR ?= /etc
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+
+CC       ?= cc
+B        ?= build
+CFLAGS   ?= -O2 -g
+XHP_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+              -Wmissing-prototypes -Wstrict-prototypes -Isrc
+PKG_LIBS := libelf json-c
+LIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -lelf -ljson-c)
+XHP_CFLAGS += $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
+
+# The xen backend is compiled in when libxenctrl is present (Debian libxen-dev).
+WITH_XEN ?= $(shell pkg-config --exists xencontrol && echo yes || echo no)
+ifeq ($(WITH_XEN),yes)
+XHP_CFLAGS += -DHAVE_XEN $(shell pkg-config --cflags xencontrol)
+LIBS       += $(shell pkg-config --libs xencontrol)
+endif
+
+MAINS    := src/main.c src/xen-hotpatch-sim.c
+CMD_SRCS := $(wildcard src/cmd-*.c)
+LIB_SRCS := $(filter-out $(MAINS) $(CMD_SRCS),$(wildcard src/*.c))
+HDRS     := $(wildcard src/*.h)
+
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
+CMD_OBJS := $(CMD_SRCS:src/%.c=$(B)/obj/%.o)
+
+all: $(B)/xen-hotpatch $(B)/xen-hotpatch-sim
+
+$(B)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XHP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/libxhp.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/xen-hotpatch: $(B)/obj/main.o $(CMD_OBJS) $(B)/libxhp.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/obj/main.o $(CMD_OBJS) $(B)/libxhp.a $(LIBS)
+
+$(B)/xen-hotpatch-sim: $(B)/obj/xen-hotpatch-sim.o $(B)/libxhp.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS)
+
+# ---- unit tests (cmocka), one binary per tests/unit/test-*.c -------------
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
+$(B)/unit/%: tests/unit/%.c $(B)/libxhp.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XHP_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS) -lcmocka
+unit: $(UNIT_BINS)
+
+# ---- sanitizer build used by make check ------------------------------------
+asan:
+	$(MAKE) B=build/asan CC=$(CC) \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" all unit
+
+# ---- fuzzing (libFuzzer, clang) --------------------------------------------
+FUZZ_SECONDS ?= 60
+$(B)/fuzz/fuzz-payload: tests/fuzz/fuzz-payload.c $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	clang $(XHP_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
+	  tests/fuzz/fuzz-payload.c $(LIB_SRCS) $(LIBS)
+fuzz: $(B)/fuzz/fuzz-payload
+	tests/fuzz/run.sh $(B)/fuzz/fuzz-payload $(FUZZ_SECONDS)
+
+# ---- the two commands of README.md ----------------------------------------
+demo: all
+	tests/demo.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) asan
+	tests/run-all.sh
+
+deps:
+	tests/install-deps.sh
+
+bench: all
+	tests/bench.sh
+
+# ---- install / dist ---------------------------------------------------------
+# Every deliverable file, "source:destination:mode". Entries whose source does
+# not exist yet are skipped, so the list can name files other parts add.
+INSTALL_FILES := \
+  $(B)/xen-hotpatch:$(SBINDIR)/xen-hotpatch:0755 \
+  $(B)/xen-hotpatch-sim:$(BINDIR)/xen-hotpatch-sim:0755 \
+  policy/xen-hotpatch.conf:$(SYSCONFDIR)/xen-hotpatch/xen-hotpatch.conf:0644 \
+  scripts/xen-hotpatch.service:$(LIBDIR)/systemd/system/xen-hotpatch.service:0644 \
+  scripts/xen-hotpatch-mkpkg:$(BINDIR)/xen-hotpatch-mkpkg:0755 \
+  dracut/95xen-hotpatch/module-setup.sh:$(LIBDIR)/dracut/modules.d/95xen-hotpatch/module-setup.sh:0755 \
+  dracut/95xen-hotpatch/xen-hotpatch-hook.sh:$(LIBDIR)/dracut/modules.d/95xen-hotpatch/xen-hotpatch-hook.sh:0755 \
+  dracut/initramfs-tools/hooks/xen-hotpatch:$(PREFIX)/share/initramfs-tools/hooks/xen-hotpatch:0755 \
+  dracut/initramfs-tools/init-bottom/xen-hotpatch:$(PREFIX)/share/initramfs-tools/scripts/init-bottom/xen-hotpatch:0755 \
+  spec/macros.xen-hotpatch:$(LIBDIR)/rpm/macros.d/macros.xen-hotpatch:0644 \
+  spec/xen-hotpatch.attr:$(LIBDIR)/rpm/fileattrs/xen-hotpatch.attr:0644 \
+  spec/xen-hotpatch-rpmdeps:$(LIBDIR)/rpm/xen-hotpatch-rpmdeps:0755 \
+  scripts/debhelper/dh_xen_hotpatch:$(BINDIR)/dh_xen_hotpatch:0755 \
+  scripts/debhelper/xen_hotpatch.pm:$(PREFIX)/share/perl5/Debian/Debhelper/Sequence/xen_hotpatch.pm:0644 \
+  scripts/debhelper/postinst-xen-hotpatch:$(PREFIX)/share/debhelper/autoscripts/postinst-xen-hotpatch:0644 \
+  scripts/debhelper/prerm-xen-hotpatch:$(PREFIX)/share/debhelper/autoscripts/prerm-xen-hotpatch:0644
+
+install: all
+	@set -e; for e in $(INSTALL_FILES); do \
+	  src=$${e%%:*}; rest=$${e#*:}; dst=$${rest%:*}; mode=$${rest##*:}; \
+	  [ -e "$$src" ] || continue; \
+	  install -D -m $$mode "$$src" "$(DESTDIR)$$dst"; done
+	install -d -m 0755 $(DESTDIR)$(LIBDIR)/xen-hotpatch
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/xen-hotpatch/conf.d
+
+dist:
+	@mkdir -p $(B)
+	git archive --format=tar.gz --prefix=xen-hotpatch-$(VERSION)/ -o $(B)/xen-hotpatch-$(VERSION).tar.gz HEAD
+	@echo $(B)/xen-hotpatch-$(VERSION).tar.gz
+
+clean:
+	rm -rf build
+
+.PHONY: all unit asan fuzz demo check deps bench install dist clean rpm deb
