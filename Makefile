@@ -19,7 +19,8 @@ DESTDIR    ?=
 CC       ?= cc
 B        ?= build
 CFLAGS   ?= -O2 -g
-XHP_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+XHP_STD    := -std=c11
+XHP_CFLAGS := -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
               -Wmissing-prototypes -Wstrict-prototypes -Isrc
 PKG_LIBS := libelf json-c
 LIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -lelf -ljson-c)
@@ -44,7 +45,11 @@ all: $(B)/xen-hotpatch $(B)/xen-hotpatch-sim
 
 $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(XHP_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# xenctrl.h itself needs GNU C (anonymous unions, __align8__): only the file
+# that includes it is built as gnu11; everything else is strict C11.
+$(B)/obj/backend-xen.o: XHP_STD := -std=gnu11
 
 $(B)/libxhp.a: $(LIB_OBJS)
 	@rm -f $@
@@ -61,7 +66,7 @@ UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 $(B)/unit/%: tests/unit/%.c $(B)/libxhp.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(XHP_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS) -lcmocka
+	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS) -lcmocka
 unit: $(UNIT_BINS)
 
 # ---- sanitizer build used by make check ------------------------------------
@@ -74,7 +79,7 @@ asan:
 FUZZ_SECONDS ?= 60
 $(B)/fuzz/fuzz-payload: tests/fuzz/fuzz-payload.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(@D)
-	clang $(XHP_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
+	clang -std=gnu11 $(XHP_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
 	  tests/fuzz/fuzz-payload.c $(LIB_SRCS) $(LIBS)
 fuzz: $(B)/fuzz/fuzz-payload
 	tests/fuzz/run.sh $(B)/fuzz/fuzz-payload $(FUZZ_SECONDS)
@@ -108,12 +113,17 @@ INSTALL_FILES := \
   dracut/initramfs-tools/hooks/xen-hotpatch:$(PREFIX)/share/initramfs-tools/hooks/xen-hotpatch:0755 \
   dracut/initramfs-tools/init-bottom/xen-hotpatch:$(PREFIX)/share/initramfs-tools/scripts/init-bottom/xen-hotpatch:0755 \
   spec/macros.xen-hotpatch:$(LIBDIR)/rpm/macros.d/macros.xen-hotpatch:0644 \
-  spec/xen-hotpatch.attr:$(LIBDIR)/rpm/fileattrs/xen-hotpatch.attr:0644 \
+  spec/xen_hotpatch.attr:$(LIBDIR)/rpm/fileattrs/xen_hotpatch.attr:0644 \
   spec/xen-hotpatch-rpmdeps:$(LIBDIR)/rpm/xen-hotpatch-rpmdeps:0755 \
   scripts/debhelper/dh_xen_hotpatch:$(BINDIR)/dh_xen_hotpatch:0755 \
   scripts/debhelper/xen_hotpatch.pm:$(PREFIX)/share/perl5/Debian/Debhelper/Sequence/xen_hotpatch.pm:0644 \
   scripts/debhelper/postinst-xen-hotpatch:$(PREFIX)/share/debhelper/autoscripts/postinst-xen-hotpatch:0644 \
-  scripts/debhelper/prerm-xen-hotpatch:$(PREFIX)/share/debhelper/autoscripts/prerm-xen-hotpatch:0644
+  scripts/debhelper/prerm-xen-hotpatch:$(PREFIX)/share/debhelper/autoscripts/prerm-xen-hotpatch:0644 \
+  scripts/mkpkg-common.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-common.sh:0644 \
+  scripts/mkpkg-rpm.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-rpm.sh:0644 \
+  scripts/mkpkg-deb.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-deb.sh:0644 \
+  spec/payload.spec.in:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.spec.in:0644 \
+  spec/xen-hotpatch.rpmlintrc:$(PREFIX)/share/xen-hotpatch/mkpkg/xen-hotpatch.rpmlintrc:0644
 
 install: all
 	@set -e; for e in $(INSTALL_FILES); do \
@@ -123,10 +133,30 @@ install: all
 	install -d -m 0755 $(DESTDIR)$(LIBDIR)/xen-hotpatch
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/xen-hotpatch/conf.d
 
+# The working tree's files (tracked and untracked, minus what .gitignore says),
+# so uncommitted work is included; deleted tracked files are left out.
 dist:
 	@mkdir -p $(B)
-	git archive --format=tar.gz --prefix=xen-hotpatch-$(VERSION)/ -o $(B)/xen-hotpatch-$(VERSION).tar.gz HEAD
+	{ git ls-files -co --exclude-standard; git ls-files -d; } | LC_ALL=C sort | uniq -u | \
+	  tar --verbatim-files-from -T - --no-recursion --sort=name --owner=0 --group=0 --numeric-owner \
+	    --transform 's,^,xen-hotpatch-$(VERSION)/,' \
+	    -czf $(B)/xen-hotpatch-$(VERSION).tar.gz
 	@echo $(B)/xen-hotpatch-$(VERSION).tar.gz
+
+# RPMs of this tree (spec/xen-hotpatch.spec) into $(B)/rpm/RPMS and SRPMS.
+# --nodeps: the spec's BuildRequires name Fedora/RHEL packages (xen-devel, ...)
+# that a Debian host's rpmdb does not know; the build tools are those of
+# tests/install-deps.sh. HOME points at $(B)/rpm so that Debian's rpm keeps its
+# database (%_dbpath ~/.rpmdb) out of the user's home.
+RPM_TOPDIR := $(abspath $(B))/rpm
+rpm: dist
+	@v=$$(sed -n 's/^Version:[[:space:]]*//p' spec/xen-hotpatch.spec); \
+	  [ "$$v" = "$(VERSION)" ] || { echo "spec/xen-hotpatch.spec: Version $$v, src/xhp.h says $(VERSION)" >&2; exit 1; }
+	rm -rf $(RPM_TOPDIR)
+	mkdir -p $(RPM_TOPDIR)
+	HOME=$(RPM_TOPDIR) rpmbuild -ta --nodeps --define '_topdir $(RPM_TOPDIR)' \
+	  $(B)/xen-hotpatch-$(VERSION).tar.gz
+	@ls $(RPM_TOPDIR)/RPMS/*/*.rpm
 
 clean:
 	rm -rf build

@@ -1,0 +1,43 @@
+# shellcheck shell=sh
+# Common part of xen-hotpatch-mkpkg: read the payloads once.
+# Sets: MKPKG_PAYLOADS (absolute paths, space-separated), MKPKG_XEN_ID (the one
+# hypervisor build-id all payloads are for), MKPKG_STEMS, MKPKG_NAME default,
+# MKPKG_INFO_JSON (file holding `xen-hotpatch --json info` of all payloads).
+
+mkpkg_read_payloads() {
+	tool=${XEN_HOTPATCH:-xen-hotpatch}
+	MKPKG_PAYLOADS=""
+	MKPKG_STEMS=""
+	for p in "$@"; do
+		[ -f "$p" ] || die "$p: no such file"
+		case $p in
+		*.livepatch) ;;
+		*) die "$p: payload file names end in .livepatch" ;;
+		esac
+		abs=$(cd "$(dirname "$p")" && pwd)/$(basename "$p")
+		MKPKG_PAYLOADS="$MKPKG_PAYLOADS $abs"
+		MKPKG_STEMS="$MKPKG_STEMS $(basename "$p" .livepatch)"
+	done
+	MKPKG_WORK=$(mktemp -d "${TMPDIR:-/tmp}/xen-hotpatch-mkpkg.XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf '$MKPKG_WORK'" EXIT
+	MKPKG_INFO_JSON=$MKPKG_WORK/info.json
+	# shellcheck disable=SC2086
+	"$tool" --json info $MKPKG_PAYLOADS > "$MKPKG_INFO_JSON" ||
+		die "a payload is not valid (see above); nothing built"
+	MKPKG_XEN_ID=""
+	for p in $MKPKG_PAYLOADS; do
+		x=$("$tool" info --query xen_depends "$p") || die "$p: cannot read its .livepatch.xen_depends"
+		if [ -z "$MKPKG_XEN_ID" ]; then
+			MKPKG_XEN_ID=$x
+		elif [ "$MKPKG_XEN_ID" != "$x" ]; then
+			die "$p: built for hypervisor $x, the others for $MKPKG_XEN_ID: one package per hypervisor build"
+		fi
+	done
+	if [ -z "$MKPKG_NAME" ]; then
+		set -- $MKPKG_STEMS
+		MKPKG_NAME=xen-hotpatch-$(printf '%s' "$1" | tr 'A-Z_' 'a-z-')
+	fi
+	[ -n "$MKPKG_SUMMARY" ] || MKPKG_SUMMARY="Xen hotpatch payloads for hypervisor build ${MKPKG_XEN_ID}"
+	[ -n "$MKPKG_CHANGELOG" ] || MKPKG_CHANGELOG="Hotpatch payloads:$MKPKG_STEMS"
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The installed payloads: ROOT/usr/lib/xen-hotpatch/<xen-build-id>/<name>.livepatch
+ * Everything is derived from the ELF notes; a file whose notes disagree with its
+ * folder, an unsafe file (symlink, writable by others, not a regular file) or a
+ * malformed payload is reported and never applied.
+ */
+#ifndef XHP_INVENTORY_H
+#define XHP_INVENTORY_H
+
+#include "payload.h"
+#include "util.h"
+
+struct xhp_file {
+	char *path;
+	char *name;			/* stem */
+	struct xhp_payload pl;
+};
+
+struct xhp_file_problem {
+	char *path;
+	char *msg;			/* "<path>: reason" */
+};
+
+struct xhp_other_hv {
+	char *build_id;			/* folder name */
+	size_t nfiles;
+};
+
+struct xhp_inventory {
+	struct xhp_file *files;		/* valid payloads for the running hypervisor */
+	size_t nfiles;
+	struct xhp_file_problem *problems;
+	size_t nproblems;
+	struct xhp_other_hv *other;	/* folders for other hypervisors */
+	size_t nother;
+};
+
+/* Scan ROOT/PAYLOAD_DIR for hypervisor hv. -ENOENT / -EACCES / -ENOTDIR when
+ * PAYLOAD_DIR itself is missing or unreadable (err says so): the caller must
+ * not treat that as "nothing installed". A missing <hv> folder is fine. */
+int xhp_inventory_scan(const char *root, const char *payload_dir,
+		       const struct xhp_build_id *hv, struct xhp_inventory *inv,
+		       struct xhp_err *err);
+void xhp_inventory_free(struct xhp_inventory *inv);
+
+/* Check a payload file is safe to read: regular, not a symlink, not writable
+ * by group or others. 0 or -errno with err. */
+int xhp_file_check(const char *path, struct xhp_err *err);
+
+#endif

@@ -1,0 +1,507 @@
+#!/bin/bash
+# Boot tier: the initramfs reapplies the proven stack, safely (issue 5).
+#
+#  1. Real images: dracut (a private dracutbasedir holding the module; one
+#     --no-kernel image and one with Debian's kernel via --kver/--kmoddir)
+#     and initramfs-tools (mkinitramfs inside a debootstrap root with the
+#     hook installed at its packaged paths); their contents are checked with
+#     lsinitrd / lsinitramfs: tool, libraries, xen-privcmd, hook, policy, and
+#     no payload.
+#  2-6. Each image is unpacked and its hook runs under chroot, through the
+#     image's own machinery (dracut-lib.sh's source_hook pre-pivot;
+#     initramfs-tools' run_scripts /scripts/init-bottom), against a /sysroot
+#     (/root) holding payloads and a policy pointing at the simulated
+#     hypervisor, after `xen-hotpatch-sim ... reboot`. The "runtime" steps
+#     (what the package trigger runs after the pivot) are the image's own
+#     tool run in the same chroot with --root, sharing /run as the real
+#     system does. A reboot is `xen-hotpatch-sim reboot` plus an empty /run.
+#  Also: the systemd unit passes `systemd-analyze verify`; module-setup.sh's
+#  check() answers 0/1/255 as documented; every script is shellcheck-clean.
+#
+# Needs root (chroot, mknod). Caches under build/cache/ (see cache.sh): the
+# kernel .deb, the debootstrap minbase tarball and the mkinitramfs root.
+# Ends with "N passed, N failed".
+set -u
+export LC_ALL=C
+
+top=${XHP_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+TOOL=${XHP_PLAIN_BIN:-$top/build/xen-hotpatch}
+SIM=${XHP_PLAIN_SIM_BIN:-$top/build/xen-hotpatch-sim}
+XHP_CACHE=${XHP_CACHE:-$top/build/cache}
+W=${XHP_BOOT_WORK:-$top/build/boot}
+FORGE=$top/tests/fixtures/forge-payload.sh
+export XHP_CACHE
+# shellcheck source=tests/boot/cache.sh
+. "$top/tests/boot/cache.sh"
+
+pass=0
+fail=0
+ok() {
+	pass=$((pass + 1))
+	printf 'ok   %s\n' "$*"
+}
+nok() {
+	fail=$((fail + 1))
+	printf 'FAIL %s\n' "$*"
+}
+# check DESCRIPTION COMMAND...: pass when the command succeeds.
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else nok "$d"; fi
+}
+# same DESCRIPTION EXPECTED ACTUAL
+same() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		nok "$1"
+		printf '     expected: %s\n     actual:   %s\n' "$2" "$3"
+	fi
+}
+# has DESCRIPTION TEXT PATTERN (grep -E)
+has() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		ok "$1"
+	else
+		nok "$1"
+		printf '     no match for /%s/ in:\n' "$3"
+		printf '%s\n' "$2" | sed 's/^/       | /' | tail -n 30
+	fi
+}
+hasnt() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		nok "$1"
+		printf '     unexpected match for /%s/ in:\n' "$3"
+		printf '%s\n' "$2" | grep -E -- "$3" | sed 's/^/       | /' | head -n 10
+	else
+		ok "$1"
+	fi
+}
+summary() {
+	echo
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+say() { printf '\n== %s\n' "$*"; }
+
+# ---- prerequisites ------------------------------------------------------------
+say "prerequisites"
+missing=""
+for c in dracut lsinitrd debootstrap systemd-analyze shellcheck jq cpio unshare chroot \
+	dpkg-deb apt-get depmod mknod; do
+	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+done
+[ -n "$missing" ] && nok "commands present (missing:$missing)"
+[ "$(id -u)" -eq 0 ] || nok "running as root (chroot, mknod)"
+[ -x "$TOOL" ] || nok "tool built: $TOOL"
+[ -x "$SIM" ] || nok "simulated hypervisor built: $SIM"
+[ -x "$FORGE" ] || nok "payload forge present: $FORGE"
+[ "$fail" -eq 0 ] || summary
+ok "root, commands, $TOOL, $SIM"
+
+rm -rf "$W"
+mkdir -p "$W"
+
+# ---- scripts ------------------------------------------------------------------
+say "scripts: shellcheck"
+check "shellcheck: dracut module, hooks, unit tier" \
+	shellcheck -x "$top/dracut/95xen-hotpatch/module-setup.sh" \
+	"$top/dracut/95xen-hotpatch/xen-hotpatch-hook.sh" \
+	"$top/dracut/initramfs-tools/hooks/xen-hotpatch" \
+	"$top/dracut/initramfs-tools/init-bottom/xen-hotpatch" \
+	"$top/tests/boot/run.sh" "$top/tests/boot/cache.sh"
+# The boot-time scripts run under dash / busybox sh: POSIX only.
+# shellcheck disable=SC2016
+check "boot-time scripts are POSIX sh (shellcheck -s sh, dash -n)" \
+	sh -c 'for f; do shellcheck -s sh "$f" && dash -n "$f" || exit 1; done' sh \
+	"$top/dracut/95xen-hotpatch/xen-hotpatch-hook.sh" \
+	"$top/dracut/initramfs-tools/hooks/xen-hotpatch" \
+	"$top/dracut/initramfs-tools/init-bottom/xen-hotpatch"
+
+# ---- the systemd unit -----------------------------------------------------------
+say "systemd unit"
+unit=$top/scripts/xen-hotpatch.service
+uroot=$W/unit-root
+mkdir -p "$uroot/usr/sbin" "$uroot/usr/lib/systemd/system" "$uroot/etc"
+install -m 0755 "$TOOL" "$uroot/usr/sbin/xen-hotpatch"
+install -m 0644 "$unit" "$uroot/usr/lib/systemd/system/xen-hotpatch.service"
+out=$(systemd-analyze verify --root="$uroot" xen-hotpatch.service 2>&1)
+rc=$?
+same "systemd-analyze verify: exit 0 and no complaint" "0:" "$rc:$out"
+u=$(grep -v '^#' "$unit")
+has "unit: Type=oneshot" "$u" '^Type=oneshot$'
+has "unit: RemainAfterExit=yes" "$u" '^RemainAfterExit=yes$'
+has "unit: runs xen-hotpatch boot" "$u" '^ExecStart=/usr/sbin/xen-hotpatch boot$'
+hasnt "unit: no stop action" "$u" '^ExecStop'
+has "unit: kill switch xen_hotpatch=0" "$u" '^ConditionKernelCommandLine=!xen_hotpatch=0$'
+for s in xenstored xen-init-dom0 xendomains libvirtd; do
+	has "unit: ordered before $s.service" "$u" "^Before=.*\\b$s\\.service\\b"
+done
+has "unit: wanted by multi-user.target" "$u" '^WantedBy=multi-user\.target$'
+
+# ---- dracut module check() ----------------------------------------------------------
+say "dracut module check()"
+# check() sourced as dracut does, with dinfo as dracut defines it (a logger).
+modcheck() { # HOSTONLY TOOL [fake-xen]
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	local pre='' script='dinfo() { :; }; . "$1"; hostonly=$2; XEN_HOTPATCH_TOOL=$3; check; echo $?'
+	if [ "${3-}" = fake-xen ]; then
+		# A Xen host as check() sees it: /sys/hypervisor/type says xen
+		# (a private mount namespace with its own /sys).
+		pre='mount -t tmpfs none /sys && mkdir /sys/hypervisor && echo xen >/sys/hypervisor/type || exit 99; '
+		unshare --mount --propagation private --fork -- bash -c "$pre$script" sh \
+			"$top/dracut/95xen-hotpatch/module-setup.sh" "$1" "$2"
+	else
+		bash -c "$script" sh "$top/dracut/95xen-hotpatch/module-setup.sh" "$1" "$2"
+	fi
+}
+same "check(): tool missing -> 1" 1 "$(modcheck yes /nonexistent/xen-hotpatch)"
+same "check(): host-only, not a Xen host -> 255 (only on request)" 255 "$(modcheck yes "$TOOL")"
+same "check(): host-only on a Xen host -> 0 (included)" 0 "$(modcheck yes "$TOOL" fake-xen)"
+same "check(): generic image -> 0" 0 "$(modcheck '' "$TOOL")"
+
+# ---- dracut images ----------------------------------------------------------------
+say "dracut images"
+dbase=$W/dracutbase
+cp -a /usr/lib/dracut "$dbase"
+# The module as `make install` lays it out.
+install -D -m 0755 "$top/dracut/95xen-hotpatch/module-setup.sh" \
+	"$dbase/modules.d/95xen-hotpatch/module-setup.sh"
+install -D -m 0755 "$top/dracut/95xen-hotpatch/xen-hotpatch-hook.sh" \
+	"$dbase/modules.d/95xen-hotpatch/xen-hotpatch-hook.sh"
+mkdir -p "$W/dconf" "$W/dtmp" "$W/policy/conf.d"
+# The policy the images carry (a test marker in conf.d).
+if [ -f "$top/policy/xen-hotpatch.conf" ]; then
+	cp "$top/policy/xen-hotpatch.conf" "$W/policy/xen-hotpatch.conf"
+else
+	printf '# xen-hotpatch policy\nboot_apply = yes\n' >"$W/policy/xen-hotpatch.conf"
+fi
+printf '# boot tier marker\nblocked = boot-tier-marker\n' >"$W/policy/conf.d/50-boot-tier.conf"
+
+mkdracut() { # OUT LOG [dracut args...]
+	local out=$1 log=$2
+	shift 2
+	env dracutbasedir="$dbase" XEN_HOTPATCH_TOOL="$TOOL" XEN_HOTPATCH_POLICY_DIR="$W/policy" \
+		dracut --force --conf /dev/null --confdir "$W/dconf" --tmpdir "$W/dtmp" \
+		--no-hostonly --no-early-microcode "$@" "$out" >"$log" 2>&1
+}
+
+# Expected libraries: what the dynamic loader resolves for the tool.
+tool_libs=$(ldd "$TOOL" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p' | xargs -n1 basename | sort -u)
+
+# dracut_contents NAME IMG: the image holds tool, libs, hook, policy, no payload
+dracut_contents() {
+	local name=$1 img=$2 list lib hook miss=""
+	list=$(lsinitrd "$img" 2>&1)
+	has "$name: lsinitrd lists module xen-hotpatch" "$list" '^xen-hotpatch$'
+	has "$name: tool at usr/sbin/xen-hotpatch" "$list" ' usr/sbin/xen-hotpatch$'
+	for lib in $tool_libs; do
+		printf '%s\n' "$list" | grep -Eq "/$lib( |\$)" || miss="$miss $lib"
+	done
+	same "$name: every library of the tool is in (missing: ${miss:-none})" "" "$miss"
+	hook=$(lsinitrd -f usr/lib/dracut/hooks/pre-pivot/70-xen-hotpatch-hook.sh "$img" 2>/dev/null)
+	same "$name: pre-pivot hook 70-xen-hotpatch-hook.sh is the module's hook" \
+		"$(cat "$top/dracut/95xen-hotpatch/xen-hotpatch-hook.sh")" "$hook"
+	has "$name: policy etc/xen-hotpatch/xen-hotpatch.conf" "$list" ' etc/xen-hotpatch/xen-hotpatch\.conf$'
+	has "$name: policy conf.d file" "$list" ' etc/xen-hotpatch/conf\.d/50-boot-tier\.conf$'
+	hasnt "$name: no payload (*.livepatch, usr/lib/xen-hotpatch/)" "$list" '\.livepatch|usr/lib/xen-hotpatch'
+}
+
+img_nk=$W/dracut-nokernel.img
+if mkdracut "$img_nk" "$W/dracut-nokernel.log" --no-kernel --no-compress -m "base xen-hotpatch"; then
+	ok "dracut --no-kernel -m 'base xen-hotpatch'"
+	dracut_contents "dracut no-kernel" "$img_nk"
+else
+	nok "dracut --no-kernel -m 'base xen-hotpatch' (log: $W/dracut-nokernel.log)"
+	tail -n 20 "$W/dracut-nokernel.log"
+	img_nk=""
+fi
+
+# check() = 1: a request for the module fails the build, as dracut documents.
+env dracutbasedir="$dbase" XEN_HOTPATCH_TOOL=/nonexistent/xen-hotpatch \
+	dracut --force --conf /dev/null --confdir "$W/dconf" --tmpdir "$W/dtmp" --no-hostonly \
+	--no-kernel --no-early-microcode -m "base" --add xen-hotpatch "$W/notool.img" >"$W/notool.log" 2>&1
+rc=$?
+same "dracut --add xen-hotpatch without the tool fails (exit 1)" 1 "$rc"
+
+img_kv=""
+if boot_cache_kernel; then
+	img_kv=$W/dracut-$KVER.img
+	if mkdracut "$img_kv" "$W/dracut-kver.log" --kver "$KVER" \
+		--kmoddir "$KTREE/lib/modules/$KVER" -m "base xen-hotpatch"; then
+		ok "dracut --kver $KVER --kmoddir (Debian's linux-image)"
+		dracut_contents "dracut $KVER" "$img_kv"
+		has "dracut $KVER: xen-privcmd.ko" "$(lsinitrd "$img_kv")" \
+			" usr/lib/modules/$KVER/kernel/drivers/xen/xen-privcmd\.ko(\.[a-z]+)?$"
+	else
+		nok "dracut --kver $KVER (log: $W/dracut-kver.log)"
+		tail -n 20 "$W/dracut-kver.log"
+		img_kv=""
+	fi
+else
+	nok "Debian linux-image fetched and extracted"
+fi
+
+# ---- initramfs-tools image ------------------------------------------------------------
+say "initramfs-tools image (mkinitramfs in a debootstrap root)"
+# The tool's runtime libraries as Debian packages, installed in the root from
+# the archive the way the xen-hotpatch package's dependencies would be.
+lib_pkgs=""
+for l in $(ldd "$TOOL" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p'); do
+	p=$(dpkg -S "$l" 2>/dev/null || dpkg -S "$(readlink -f "$l")" 2>/dev/null)
+	p=${p%%:*}
+	[ -n "$p" ] && lib_pkgs="$lib_pkgs $p"
+done
+# shellcheck disable=SC2086 # a list of names
+lib_pkgs=$(printf '%s\n' $lib_pkgs | sort -u | tr '\n' ' ')
+img_it=""
+itr=$W/itroot
+if boot_cache_itroot "$lib_pkgs"; then
+	mkdir -p "$itr"
+	tar -C "$itr" -xf "$ITROOT_TAR"
+	# The packaged layout (Makefile INSTALL_FILES).
+	install -D -m 0755 "$TOOL" "$itr/usr/sbin/xen-hotpatch"
+	install -D -m 0755 "$top/dracut/initramfs-tools/hooks/xen-hotpatch" \
+		"$itr/usr/share/initramfs-tools/hooks/xen-hotpatch"
+	install -D -m 0755 "$top/dracut/initramfs-tools/init-bottom/xen-hotpatch" \
+		"$itr/usr/share/initramfs-tools/scripts/init-bottom/xen-hotpatch"
+	install -D -m 0644 "$W/policy/xen-hotpatch.conf" "$itr/etc/xen-hotpatch/xen-hotpatch.conf"
+	install -D -m 0644 "$W/policy/conf.d/50-boot-tier.conf" "$itr/etc/xen-hotpatch/conf.d/50-boot-tier.conf"
+	# A payload installed on the build host: it must stay out of the image.
+	"$FORGE" -o "$itr/usr/lib/xen-hotpatch/00ff/installed-on-host.livepatch" --xen-id 00ff >/dev/null
+	# MODULES=list: only what hooks ask for (ours: xen-privcmd), fast.
+	sed -i 's/^MODULES=.*/MODULES=list/' "$itr/etc/initramfs-tools/initramfs.conf"
+	if boot_chroot_proc "$itr" mkinitramfs -o /tmp/initrd.img "$KVER" >"$W/mkinitramfs.log" 2>&1; then
+		ok "mkinitramfs $KVER in the chroot"
+		list=$(boot_chroot_proc "$itr" lsinitramfs -l /tmp/initrd.img 2>&1)
+		img_it=$W/initramfs-tools-$KVER.img
+		mv "$itr/tmp/initrd.img" "$img_it"
+		has "initramfs-tools: tool at usr/sbin/xen-hotpatch" "$list" ' usr/sbin/xen-hotpatch$'
+		miss=""
+		for lib in $tool_libs; do
+			printf '%s\n' "$list" | grep -Eq "/$lib( |\$)" || miss="$miss $lib"
+		done
+		same "initramfs-tools: every library of the tool is in (missing: ${miss:-none})" "" "$miss"
+		has "initramfs-tools: xen-privcmd.ko" "$list" \
+			" usr/lib/modules/$KVER/kernel/drivers/xen/xen-privcmd\.ko(\.[a-z]+)?$"
+		has "initramfs-tools: scripts/init-bottom/xen-hotpatch" "$list" ' scripts/init-bottom/xen-hotpatch$'
+		has "initramfs-tools: policy" "$list" ' etc/xen-hotpatch/xen-hotpatch\.conf$'
+		has "initramfs-tools: policy conf.d file" "$list" ' etc/xen-hotpatch/conf\.d/50-boot-tier\.conf$'
+		hasnt "initramfs-tools: no payload although one is installed" "$list" '\.livepatch|usr/lib/xen-hotpatch'
+	else
+		nok "mkinitramfs $KVER in the chroot (log: $W/mkinitramfs.log)"
+		tail -n 20 "$W/mkinitramfs.log"
+	fi
+else
+	nok "debootstrap root with initramfs-tools-core"
+fi
+
+# ---- payload fixtures ------------------------------------------------------------------
+say "payload fixtures"
+H1=$(printf 'boot tier hypervisor one' | sha1sum | cut -c1-40)
+H2=$(printf 'boot tier hypervisor two' | sha1sum | cut -c1-40)
+fx=$W/fixtures
+# A chain whose file names sort against chain order: zz-base <- mm-mid <-
+# aa-top <- late-p4 (installed after the image) <- crash-p5 (kills the host).
+forged=1
+id_zz=$("$FORGE" -o "$fx/zz-base.livepatch" --xen-id "$H1") || forged=0
+id_mm=$("$FORGE" -o "$fx/mm-mid.livepatch" --xen-id "$H1" --depends-id "$id_zz") || forged=0
+id_aa=$("$FORGE" -o "$fx/aa-top.livepatch" --xen-id "$H1" --depends-id "$id_mm") || forged=0
+id_p4=$("$FORGE" -o "$fx/late-p4.livepatch" --xen-id "$H1" --depends-id "$id_aa") || forged=0
+"$FORGE" -o "$fx/crash-p5.livepatch" --xen-id "$H1" --depends-id "$id_p4" >/dev/null || forged=0
+"$FORGE" -o "$fx/h2-only.livepatch" --xen-id "$H2" >/dev/null || forged=0
+if [ "$forged" -eq 1 ]; then ok "forged zz-base <- mm-mid <- aa-top <- late-p4 <- crash-p5 for $H1"; else
+	nok "forge payloads"
+	summary
+fi
+
+# ---- running a hook inside an unpacked image ----------------------------------------------
+# unpack KIND IMG DIR: the image's files, a /dev with null and a kmsg file
+# (the hooks' kernel log, read back by the test), the real root at ROOT
+# (sysroot for dracut, root for initramfs-tools) with a policy pointing at
+# the simulated hypervisor at /sim.
+unpack() {
+	local kind=$1 img=$2 d=$3
+	rm -rf "$d"
+	mkdir -p "$d"
+	(cd "$d" && lsinitrd --unpack "$img") >/dev/null 2>&1 || return 1
+	[ -x "$d/usr/sbin/xen-hotpatch" ] || return 1
+	mkdir -p "$d/dev" "$d/run" "$d/tmp"
+	[ -e "$d/dev/null" ] || mknod -m 0666 "$d/dev/null" c 1 3
+	: >"$d/dev/kmsg"
+	case $kind in
+	dracut) R=sysroot ;;
+	it) R=root ;;
+	esac
+	mkdir -p "$d/$R/usr/lib/xen-hotpatch/$H1" "$d/$R/etc/xen-hotpatch/conf.d" "$d/$R/var/lib"
+	printf '# boot tier\nbackend = sim:/sim\n' >"$d/$R/etc/xen-hotpatch/xen-hotpatch.conf"
+	"$SIM" "$d/sim" init --build-id "$H1" >/dev/null
+}
+
+# boot KIND DIR [VAR=VALUE...]: a reboot, then the initramfs hook, run by the
+# image's own machinery in a chroot with a clean environment. The hook's
+# kernel log is left in $KMSG.
+# shellcheck disable=SC2317 # called through check()
+boot() {
+	local kind=$1 d=$2 sim_args=()
+	shift 2
+	if [ "${1-}" = --build-id ]; then
+		sim_args=(--build-id "$2")
+		shift 2
+	fi
+	"$SIM" "$d/sim" reboot "${sim_args[@]}" >/dev/null || return 1
+	rm -rf "$d/run" && mkdir -p "$d/run"
+	: >"$d/dev/kmsg"
+	case $kind in
+	dracut)
+		# shellcheck disable=SC2016
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@" chroot "$d" /bin/sh -c '
+			. /lib/dracut-lib.sh
+			NEWROOT=/sysroot
+			export NEWROOT
+			source_hook pre-pivot
+			echo "hooks done"' >"$d/hook.out" 2>&1
+		;;
+	it)
+		# shellcheck disable=SC2016
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin quiet=n rootmnt=/root "$@" \
+			chroot "$d" /bin/sh -c '
+			. /scripts/functions
+			run_scripts /scripts/init-bottom
+			echo "hooks done"' >"$d/hook.out" 2>&1
+		;;
+	esac
+	local rc=$?
+	KMSG=$(cat "$d/dev/kmsg")
+	[ "$rc" -eq 0 ] && grep -q '^hooks done$' "$d/hook.out"
+}
+
+# runtime DIR ARGS...: the tool after the pivot (the package trigger, an
+# operator), on the same real root and /run.
+runtime() {
+	local d=$1
+	shift
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ${RUNTIME_ENV:+"$RUNTIME_ENV"} \
+		chroot "$d" /usr/sbin/xen-hotpatch --root "/$R" "$@"
+}
+
+applied() { "$SIM" "$1/sim" show --json | jq -r '.applied | join(" ")'; }
+sim_build_id() { "$SIM" "$1/sim" show --json | jq -r '.build_id'; }
+install_payload() { cp "$fx/$2.livepatch" "$1/$R/usr/lib/xen-hotpatch/$H1/"; }
+
+# ---- scenarios 2-6 against one image ---------------------------------------------------------
+scenarios() {
+	local kind=$1 img=$2 name=$3 d sum out st
+	d=$W/run-$kind-$(basename "$img" .img)
+	say "$name: hook runs (tests 2-6)"
+	if ! unpack "$kind" "$img" "$d"; then
+		nok "$name: unpack the image"
+		return
+	fi
+	ok "$name: unpacked; /$R holds payloads, policy backend = sim:/sim"
+	sum=$(sha256sum <"$img")
+
+	# 2. The proven stack comes back, in chain order, and nothing unproven.
+	for p in zz-base mm-mid aa-top; do install_payload "$d" $p; done
+	out=$(runtime "$d" apply 2>&1)
+	same "$name: runtime apply puts the chain on (exit 0)" "zz-base mm-mid aa-top" "$(applied "$d")"
+	install_payload "$d" late-p4 # installed, never applied: not proven
+	check "$name: boot hook runs and returns 0" boot "$kind" "$d"
+	same "$name: after reboot the hook reapplied the proven stack in chain order" \
+		"zz-base mm-mid aa-top" "$(applied "$d")"
+	has "$name: kernel log has the hook's xen-hotpatch: lines" "$KMSG" '^<30>xen-hotpatch: '
+	has "$name: kernel log says late-p4 is not proven" "$KMSG" 'late-p4.*not proven'
+	hasnt "$name: kernel log lines are not double-prefixed" "$KMSG" 'xen-hotpatch: xen-hotpatch:'
+	same "$name: the hypervisor never had late-p4" "" \
+		"$("$SIM" "$d/sim" show --json | jq -r '[.history[][]] | map(select(. == "late-p4")) | join(" ")')"
+
+	# 5. A payload installed after the image was built comes back once proven.
+	out=$(runtime "$d" apply 2>&1)
+	same "$name: runtime apply adds late-p4" "zz-base mm-mid aa-top late-p4" "$(applied "$d")"
+	check "$name: boot hook runs" boot "$kind" "$d"
+	same "$name: late-p4 (installed after the image) reapplied at boot, no rebuild" \
+		"zz-base mm-mid aa-top late-p4" "$(applied "$d")"
+	same "$name: image unchanged" "$sum" "$(sha256sum <"$img")"
+	st=$(runtime "$d" status 2>&1)
+	same "$name: status after boot: in sync (exit 0)" 0 "$(runtime "$d" status >/dev/null 2>&1; echo $?)"
+
+	# 3. Kill switch: command line (the hook's own check, then the tool's) and policy.
+	case $kind in
+	dracut)
+		mkdir -p "$d/etc/cmdline.d"
+		echo "xen_hotpatch=0" >"$d/etc/cmdline.d/90-boot-tier.conf"
+		check "$name: boot with xen_hotpatch=0 (dracut cmdline) returns 0" boot "$kind" "$d"
+		rm -f "$d/etc/cmdline.d/90-boot-tier.conf"
+		;;
+	it)
+		echo "ro quiet xen_hotpatch=0" >"$d/tmp/cmdline"
+		check "$name: boot with xen_hotpatch=0 returns 0" boot "$kind" "$d" XEN_HOTPATCH_CMDLINE=/tmp/cmdline
+		;;
+	esac
+	same "$name: xen_hotpatch=0: nothing applied" "" "$(applied "$d")"
+	has "$name: xen_hotpatch=0: the log says why" "$KMSG" 'xen_hotpatch=0'
+	echo "ro xen_hotpatch=0" >"$d/tmp/cmdline-tool"
+	if [ "$kind" = dracut ]; then
+		# The hook sees no switch; the tool reads the command line itself.
+		check "$name: boot, xen_hotpatch=0 seen by the tool, returns 0" \
+			boot "$kind" "$d" XEN_HOTPATCH_CMDLINE=/tmp/cmdline-tool
+		same "$name: tool's own xen_hotpatch=0: nothing applied" "" "$(applied "$d")"
+		has "$name: tool's own xen_hotpatch=0: the log says why" "$KMSG" 'xen_hotpatch=0'
+	fi
+	echo "boot_apply = no" >"$d/$R/etc/xen-hotpatch/conf.d/90-off.conf"
+	check "$name: boot with boot_apply = no returns 0" boot "$kind" "$d"
+	same "$name: boot_apply = no: nothing applied" "" "$(applied "$d")"
+	has "$name: boot_apply = no: the log says why" "$KMSG" 'boot_apply'
+	rm -f "$d/$R/etc/xen-hotpatch/conf.d/90-off.conf"
+	check "$name: boot without the switches" boot "$kind" "$d"
+	same "$name: switches off: the stack is back" "zz-base mm-mid aa-top late-p4" "$(applied "$d")"
+
+	# 4. Crash loop: the host dies while a new payload is applied.
+	install_payload "$d" crash-p5
+	out=$(RUNTIME_ENV=XEN_HOTPATCH_SIM_FAIL=apply:crash-p5:crash runtime "$d" apply 2>&1)
+	st=$?
+	check "$name: the runtime apply of crash-p5 died (exit $st)" test "$st" -ne 0
+	has "$name: an attempt record names crash-p5" \
+		"$(cat "$d/$R"/var/lib/xen-hotpatch/attempts/* 2>/dev/null)" '^crash-p5$'
+	check "$name: boot after the crash returns 0" boot "$kind" "$d"
+	same "$name: crash-p5 quarantined, the rest reapplied" \
+		"zz-base mm-mid aa-top late-p4" "$(applied "$d")"
+	has "$name: the log says crash-p5 is quarantined" "$KMSG" 'crash-p5.*quarantine'
+	has "$name: quarantine record for crash-p5" \
+		"$(cat "$d/$R"/var/lib/xen-hotpatch/quarantine/* 2>/dev/null)" '^crash-p5$'
+	st=$(runtime "$d" status 2>&1)
+	has "$name: status shows crash-p5 quarantined" "$st" 'crash-p5.*quarantine|quarantine.*crash-p5'
+	out=$(runtime "$d" apply 2>&1)
+	same "$name: runtime apply leaves the quarantined crash-p5 off" \
+		"zz-base mm-mid aa-top late-p4" "$(applied "$d")"
+	out=$(runtime "$d" clear crash-p5 2>&1)
+	check "$name: clear crash-p5 (exit 0)" test $? -eq 0
+	hasnt "$name: status no longer shows a quarantine" "$(runtime "$d" status 2>&1)" 'quarantin'
+	out=$(runtime "$d" apply 2>&1)
+	same "$name: after clear, runtime apply puts crash-p5 on" \
+		"zz-base mm-mid aa-top late-p4 crash-p5" "$(applied "$d")"
+	check "$name: boot hook runs" boot "$kind" "$d"
+	same "$name: crash-p5, now proven, comes back at boot" \
+		"zz-base mm-mid aa-top late-p4 crash-p5" "$(applied "$d")"
+
+	# 6. Xen upgraded: another build-id boots; nothing of the old one applies.
+	mkdir -p "$d/$R/usr/lib/xen-hotpatch/$H2"
+	cp "$fx/h2-only.livepatch" "$d/$R/usr/lib/xen-hotpatch/$H2/"
+	check "$name: boot on hypervisor $H2 returns 0" boot "$kind" "$d" --build-id "$H2"
+	same "$name: the hypervisor is $H2" "$H2" "$(sim_build_id "$d")"
+	same "$name: on $H2 nothing applied (old payloads foreign, h2-only not proven)" "" "$(applied "$d")"
+	st=$(runtime "$d" status 2>&1)
+	has "$name: status says the $H1 payloads are for another hypervisor" "$st" "$H1|other hypervisor"
+	has "$name: status says h2-only is not applied" "$st" 'h2-only'
+	check "$name: back on $H1" boot "$kind" "$d" --build-id "$H1"
+	same "$name: back on $H1 the proven stack returns" \
+		"zz-base mm-mid aa-top late-p4 crash-p5" "$(applied "$d")"
+}
+
+[ -n "$img_nk" ] && scenarios dracut "$img_nk" "dracut no-kernel"
+[ -n "$img_kv" ] && scenarios dracut "$img_kv" "dracut $KVER"
+[ -n "$img_it" ] && scenarios it "$img_it" "initramfs-tools $KVER"
+
+summary

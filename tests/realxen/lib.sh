@@ -1,0 +1,310 @@
+# shellcheck shell=bash
+# Shared by tests/realxen/run.sh and tests/bench-realxen.sh: fetch Debian's
+# Xen 4.17 + dom0 kernel through apt, build the dom0 root (debootstrap
+# minbase + what dom0 needs), make the root disk and initramfs, boot them
+# under QEMU (TCG) and read the results back.
+#
+# Everything downloaded or slow to make is cached under build/cache/ and
+# rebuilt when missing or when the archive's package versions change.
+# Sourced, not run: the caller sets -u and defines RX_TOP (repository).
+
+RX_TOP=${RX_TOP:?}
+RX_CACHE=$RX_TOP/build/cache/realxen
+RX_WORK=${RX_WORK:-$RX_TOP/build/realxen}
+RX_LOGS=${RX_LOGS:-$RX_TOP/build/test-logs/realxen}
+RX_MINBASE=$RX_TOP/build/cache/bookworm-minbase.tar
+RX_HERE=$RX_TOP/tests/realxen
+# Bump when the way the dom0 base is made changes (invalidates the cache).
+RX_BASE_REV=3
+# Debian packages made from the xen source that dom0 needs (same version as
+# the hypervisor), fetched with apt-get download and installed from the files.
+RX_XEN_PKGS="xen-utils-4.17 xen-utils-common libxenmisc4.17 libxencall1
+libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxentoollog1
+libxentoolcore1 libxendevicemodel1 libxenstore4 libxenhypfs1"
+# From the archive, into the dom0 root: module tools, poweroff, initramfs
+# generator, the tool's runtime libraries, rpm/dnf for the RPM scenario.
+RX_DOM0_PKGS="kmod busybox dracut-core cpio udev e2fsprogs procps
+libelf1 libjson-c5 rpm dnf"
+# Guest memory: keep QEMU's RSS bounded (Xen scrubs all free RAM).
+RX_QEMU_MEM=${RX_QEMU_MEM:-1536}
+RX_DOM0_MEM=${RX_DOM0_MEM:-1024M}
+# Minutes per boot (TCG is slow and the machine is shared).
+RX_BOOT_TIMEOUT_MIN=${RX_BOOT_TIMEOUT_MIN:-10}
+
+rx_say() { printf 'realxen: %s\n' "$*"; }
+rx_die() { printf 'realxen: error: %s\n' "$*" >&2; return 1; }
+
+# ---- apt ---------------------------------------------------------------
+
+# The Debian mirror, read from the host's apt sources at run time.
+rx_mirror() {
+	local f=/etc/apt/sources.list.d/debian.sources
+	if [ -r "$f" ]; then
+		awk '
+			/^[[:space:]]*$/ { if (uri != "" && main) { print uri; exit }
+			                   uri = ""; main = 0; next }
+			/^URIs:/   { uri = $2 }
+			/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") main = 1 }
+			END { if (uri != "" && main) print uri }
+		' "$f" | head -n 1
+		return
+	fi
+	awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
+		/etc/apt/sources.list 2>/dev/null
+}
+
+rx_apt() { apt-get -o DPkg::Lock::Timeout=900 -q "$@"; }
+
+# Candidate version of a package ("" when unknown).
+rx_candidate() {
+	apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2; exit }'
+}
+
+# Resolve what to fetch: RX_XEN_VER, RX_KPKG (linux-image-6.1.0-N-amd64),
+# RX_KVER (its version), RX_KREL (6.1.0-N-amd64), RX_KEY (cache key).
+rx_resolve() {
+	RX_XEN_VER=$(rx_candidate xen-hypervisor-4.17-amd64)
+	if [ -z "$RX_XEN_VER" ] || [ "$RX_XEN_VER" = "(none)" ]; then
+		rx_say "apt lists lack xen-hypervisor-4.17-amd64: apt-get update"
+		rx_apt update >/dev/null || true
+		RX_XEN_VER=$(rx_candidate xen-hypervisor-4.17-amd64)
+	fi
+	[ -n "$RX_XEN_VER" ] && [ "$RX_XEN_VER" != "(none)" ] ||
+		{ rx_die "xen-hypervisor-4.17-amd64 is not in the apt archive"; return 1; }
+	RX_KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-6\.1\.[^ ]*-amd64\)$/\1/p' | head -n 1)
+	[ -n "$RX_KPKG" ] || { rx_die "no linux-image-6.1.*-amd64 in the archive"; return 1; }
+	RX_KVER=$(rx_candidate "$RX_KPKG")
+	RX_KREL=${RX_KPKG#linux-image-}
+	local basekey
+	basekey="rev=$RX_BASE_REV xen=$RX_XEN_VER kernel=$RX_KPKG=$RX_KVER pkgs=$RX_DOM0_PKGS $RX_XEN_PKGS"
+	RX_KEY=$(printf '%s' "$basekey" | sha1sum | cut -c1-12)
+	RX_DEBS=$RX_CACHE/debs-$RX_KEY
+}
+
+# apt-get download the hypervisor, xen-utils + libraries (pinned to the
+# hypervisor's version) and the dom0 kernel into $RX_DEBS.
+rx_fetch() {
+	if [ -f "$RX_DEBS/.complete" ]; then
+		return 0
+	fi
+	rx_say "fetching Xen $RX_XEN_VER and $RX_KPKG $RX_KVER with apt-get download"
+	rm -rf "$RX_DEBS.tmp"
+	mkdir -p "$RX_DEBS.tmp"
+	local p list="xen-hypervisor-4.17-amd64=$RX_XEN_VER $RX_KPKG=$RX_KVER"
+	for p in $RX_XEN_PKGS; do
+		list="$list $p=$RX_XEN_VER"
+	done
+	# shellcheck disable=SC2086
+	(cd "$RX_DEBS.tmp" && rx_apt download $list) >"$RX_DEBS.tmp.log" 2>&1 ||
+		{ cat "$RX_DEBS.tmp.log"; rx_die "apt-get download failed"; return 1; }
+	touch "$RX_DEBS.tmp/.complete"
+	# drop older downloads, keep this one
+	local old
+	for old in "$RX_CACHE"/debs-*; do
+		case $old in "$RX_DEBS.tmp"*|"$RX_DEBS") ;; *) rm -rf "$old" ;; esac
+	done
+	mv "$RX_DEBS.tmp" "$RX_DEBS"
+	rm -f "$RX_DEBS.tmp.log"
+}
+
+# The gunzipped hypervisor (ELF32 multiboot image) and its build-id.
+rx_xen_image() {
+	RX_XEN_ELF=$RX_CACHE/xen-$RX_KEY.elf
+	if [ ! -s "$RX_XEN_ELF" ]; then
+		local d=$RX_CACHE/xenhv.tmp
+		rm -rf "$d"
+		mkdir -p "$d"
+		dpkg-deb -x "$RX_DEBS"/xen-hypervisor-4.17-amd64_*.deb "$d"
+		local gz
+		gz=$(find "$d/boot" -name 'xen-4.17-amd64.gz' | head -n 1)
+		[ -n "$gz" ] || { rx_die "no boot/xen-4.17-amd64.gz in the hypervisor package"; return 1; }
+		zcat "$gz" >"$RX_XEN_ELF.tmp" && mv "$RX_XEN_ELF.tmp" "$RX_XEN_ELF"
+		rm -rf "$d"
+	fi
+	RX_XEN_ID=$(readelf -n "$RX_XEN_ELF" 2>/dev/null |
+		sed -n 's/^ *Build ID: *\([0-9a-f]*\)$/\1/p' | head -n 1)
+	[ -n "$RX_XEN_ID" ] ||
+		{ rx_die "no GNU build-id note in $RX_XEN_ELF (readelf -n)"; return 1; }
+}
+
+# ---- the dom0 root -------------------------------------------------------
+
+# build/cache/bookworm-minbase.tar (shared with the Debian packaging tier).
+rx_minbase() {
+	[ -s "$RX_MINBASE" ] && return 0
+	local mirror d
+	mirror=$(rx_mirror)
+	[ -n "$mirror" ] || { rx_die "no bookworm mirror in the apt sources"; return 1; }
+	d=$(mktemp -d "$RX_TOP/build/cache/minbase.XXXXXX")
+	rx_say "debootstrap --variant=minbase bookworm (cached as build/cache/bookworm-minbase.tar)"
+	if ! debootstrap --variant=minbase bookworm "$d/root" "$mirror" >"$d/log" 2>&1; then
+		tail -n 20 "$d/log"
+		rm -rf "$d"
+		rx_die "debootstrap failed"
+		return 1
+	fi
+	tar -C "$d/root" -cf "$d/minbase.tar" . &&
+		mv "$d/minbase.tar" "$RX_MINBASE.$$" && mv "$RX_MINBASE.$$" "$RX_MINBASE"
+	rm -rf "$d"
+	[ -s "$RX_MINBASE" ]
+}
+
+# Run a command in a chroot with its own /proc, /sys and /dev (a private
+# mount namespace: nothing stays mounted on the host whatever happens).
+rx_chroot() {
+	local root=$1
+	shift
+	unshare --mount --propagation private --fork -- /bin/sh -c '
+		r=$1; shift
+		mount -t proc proc "$r/proc" &&
+		mount -t sysfs sys "$r/sys" &&
+		mount --rbind /dev "$r/dev" || exit 99
+		exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+			DEBIAN_FRONTEND=noninteractive chroot "$r" "$@"
+	' sh "$root" "$@"
+}
+
+rx_chroot_apt() {
+	local root=$1
+	shift
+	rx_chroot "$root" apt-get -q -o Acquire::Check-Valid-Until=false \
+		-o APT::Sandbox::User=root -o Dpkg::Use-Pty=0 "$@"
+}
+
+# Extract a tarball into a fresh directory.
+rx_untar() {
+	rm -rf "$2"
+	mkdir -p "$2"
+	tar -C "$2" -xf "$1"
+}
+
+# The dom0 base root (minbase + Xen utils + kernel + tools), cached as
+# build/cache/realxen/dom0-base-KEY.tar.
+rx_dom0_base() {
+	RX_BASE_TAR=$RX_CACHE/dom0-base-$RX_KEY.tar
+	[ -s "$RX_BASE_TAR" ] && return 0
+	rx_minbase || return 1
+	local d=$RX_CACHE/dom0-base.tmp r
+	r=$d/root
+	rx_say "building the dom0 base root (cached as ${RX_BASE_TAR#"$RX_TOP"/})"
+	rx_untar "$RX_MINBASE" "$r"
+	local mirror
+	mirror=$(rx_mirror)
+	printf 'deb %s bookworm main\n' "$mirror" >"$r/etc/apt/sources.list"
+	# services never start inside the image build
+	printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
+	chmod 0755 "$r/usr/sbin/policy-rc.d"
+	mkdir -p "$r/tmp/debs"
+	cp "$RX_DEBS"/*.deb "$r/tmp/debs/"
+	# the kernel's postinst must not try to build an initramfs of its own
+	mkdir -p "$r/etc/kernel"
+	{
+		rx_chroot_apt "$r" update &&
+		# shellcheck disable=SC2086
+		rx_chroot_apt "$r" install -y --no-install-recommends $RX_DOM0_PKGS \
+			$(cd "$r" && ls tmp/debs/*.deb | grep -v xen-hypervisor | sed 's|^|/|')
+	} >"$d/log" 2>&1 || {
+		tail -n 30 "$d/log"
+		rx_die "installing the dom0 packages failed (log: $d/log)"
+		return 1
+	}
+	rm -rf "$r/tmp/debs" "$r/var/cache/apt/archives/"*.deb
+	rm -f "$r/usr/sbin/policy-rc.d"
+	[ -e "$r/boot/vmlinuz-$RX_KREL" ] || { rx_die "no /boot/vmlinuz-$RX_KREL in the dom0 root"; return 1; }
+	[ -x "$r/usr/lib/xen-4.17/bin/xen-livepatch" ] || { rx_die "no xen-livepatch in the dom0 root"; return 1; }
+	tar -C "$r" -cf "$d/base.tar" . || return 1
+	local old
+	for old in "$RX_CACHE"/dom0-base-*.tar; do
+		[ "$old" = "$RX_BASE_TAR" ] || rm -f "$old"
+	done
+	mv "$d/base.tar" "$RX_BASE_TAR"
+	rm -rf "$d"
+}
+
+# Everything that does not depend on the project's parts.
+rx_prepare_base() {
+	mkdir -p "$RX_CACHE" "$RX_WORK" "$RX_LOGS"
+	rx_resolve && rx_fetch && rx_xen_image && rx_dom0_base
+}
+
+# ---- payloads for the hypervisor actually booted --------------------------
+
+# rx_forge DIR: forge the tier's payloads for $RX_XEN_ID with
+# tests/fixtures/forge-payload.sh (real gcc/as/objcopy/ld), write DIR/ids.env.
+#   rx-c1 <- rx-c2 <- rx-c3   a chain on the hypervisor, each replacing
+#                             xen_extra_version() with "-xhp-cN"
+#   rx-cum                    cumulative (depends = xen): REPLACE candidate
+#   rx-r1                     stacks on rx-cum (the RPM payload)
+#   rx-bad                    wrong xen_depends (another hypervisor's id)
+#   rx-nofn                   right ids, stacks on rx-c3, but replaces a
+#                             function this Xen does not have (upload ENOENT)
+#   rx-c1dup                  rx-c1's bytes under another name (EEXIST)
+#   rx-syma, rx-symb          same new symbol names (second upload EEXIST)
+#   rx-b1 .. rx-b6            the bench chain
+rx_forge() {
+	local dir=$1 forge=$RX_TOP/tests/fixtures/forge-payload.sh
+	[ -x "$forge" ] || { rx_die "missing tests/fixtures/forge-payload.sh"; return 1; }
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	local x=$RX_XEN_ID bad_id
+	# the same length, every byte changed
+	bad_id=$(printf '%s' "$x" | tr '0-9a-f' '123456789abcdef0')
+	{
+		local prev=$x n id
+		for n in 1 2 3; do
+			id=$("$forge" -o "$dir/rx-c$n.livepatch" --xen-id "$x" \
+				--depends-id "$prev" --string "-xhp-c$n" --modinfo version=1) || return 1
+			echo "RX_C${n}_ID=$id"
+			prev=$id
+		done
+		id=$("$forge" -o "$dir/rx-cum.livepatch" --xen-id "$x" \
+			--string "-xhp-cum" --modinfo version=2) || return 1
+		echo "RX_CUM_ID=$id"
+		id=$("$forge" -o "$dir/rx-r1.livepatch" --xen-id "$x" \
+			--depends-file "$dir/rx-cum.livepatch" --string "-xhp-r1") || return 1
+		echo "RX_R1_ID=$id"
+		id=$("$forge" -o "$dir/rx-bad.livepatch" --xen-id "$bad_id" \
+			--string "-xhp-bad") || return 1
+		echo "RX_BAD_ID=$id"
+		echo "RX_BAD_XEN_ID=$bad_id"
+		id=$("$forge" -o "$dir/rx-nofn.livepatch" --xen-id "$x" \
+			--depends-file "$dir/rx-c3.livepatch" \
+			--func xhp_no_such_function:12) || return 1
+		echo "RX_NOFN_ID=$id"
+		cp "$dir/rx-c1.livepatch" "$dir/rx-c1dup.livepatch"
+		id=$("$forge" -o "$dir/rx-syma.livepatch" --xen-id "$x" --sym xhp_rxdup \
+			--string "-xhp-syma") || return 1
+		echo "RX_SYMA_ID=$id"
+		id=$("$forge" -o "$dir/rx-symb.livepatch" --xen-id "$x" --sym xhp_rxdup \
+			--string "-xhp-symb") || return 1
+		echo "RX_SYMB_ID=$id"
+		prev=$x
+		for n in 1 2 3 4 5 6; do
+			id=$("$forge" -o "$dir/bench/rx-b$n.livepatch" --xen-id "$x" \
+				--depends-id "$prev" --string "-xhp-b$n") || return 1
+			prev=$id
+		done
+		echo "RX_XEN_ID=$x"
+	} >"$dir/ids.env.tmp" && mv "$dir/ids.env.tmp" "$dir/ids.env"
+}
+
+# ---- the step runner (fidelity) ----------------------------------------------
+
+# Build build/realxen/xhp-steps from tests/realxen/xhp-steps.c against the
+# plain build's build/libxhp.a (the same library the tool is made of).
+rx_build_steps() {
+	RX_STEPS_BIN=$RX_WORK/xhp-steps
+	local lib=$RX_TOP/build/libxhp.a src=$RX_HERE/xhp-steps.c
+	[ -f "$lib" ] || { rx_die "no build/libxhp.a (make all)"; return 1; }
+	if [ -x "$RX_STEPS_BIN" ] && [ "$RX_STEPS_BIN" -nt "$lib" ] && [ "$RX_STEPS_BIN" -nt "$src" ]; then
+		return 0
+	fi
+	local cflags libs
+	cflags=$(pkg-config --cflags libelf json-c xencontrol 2>/dev/null)
+	libs=$(pkg-config --libs libelf json-c xencontrol 2>/dev/null) || libs="-lelf -ljson-c -lxenctrl"
+	# shellcheck disable=SC2086
+	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -I"$RX_TOP/src" $cflags \
+		-o "$RX_STEPS_BIN.tmp" "$src" "$lib" $libs &&
+		mv "$RX_STEPS_BIN.tmp" "$RX_STEPS_BIN"
+}
