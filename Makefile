@@ -85,7 +85,8 @@ fuzz: $(B)/fuzz/fuzz-payload
 	tests/fuzz/run.sh $(B)/fuzz/fuzz-payload $(FUZZ_SECONDS)
 
 # ---- the two commands of README.md ----------------------------------------
-demo: all
+demo: deps
+	$(MAKE) all
 	tests/demo.sh
 
 check: deps
@@ -123,7 +124,7 @@ INSTALL_FILES := \
   scripts/mkpkg-rpm.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-rpm.sh:0644 \
   scripts/mkpkg-deb.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-deb.sh:0644 \
   spec/payload.spec.in:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.spec.in:0644 \
-  spec/xen-hotpatch.rpmlintrc:$(PREFIX)/share/xen-hotpatch/mkpkg/xen-hotpatch.rpmlintrc:0644
+  spec/payload.rpmlintrc:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.rpmlintrc:0644
 
 install: all
 	@set -e; for e in $(INSTALL_FILES); do \
@@ -138,9 +139,9 @@ install: all
 dist:
 	@mkdir -p $(B)
 	{ git ls-files -co --exclude-standard; git ls-files -d; } | LC_ALL=C sort | uniq -u | \
-	  tar --verbatim-files-from -T - --no-recursion --sort=name --owner=0 --group=0 --numeric-owner \
+	  tar --no-recursion --sort=name --owner=0 --group=0 --numeric-owner \
 	    --transform 's,^,xen-hotpatch-$(VERSION)/,' \
-	    -czf $(B)/xen-hotpatch-$(VERSION).tar.gz
+	    -czf $(B)/xen-hotpatch-$(VERSION).tar.gz --verbatim-files-from -T -
 	@echo $(B)/xen-hotpatch-$(VERSION).tar.gz
 
 # RPMs of this tree (spec/xen-hotpatch.spec) into $(B)/rpm/RPMS and SRPMS.

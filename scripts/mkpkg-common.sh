@@ -38,6 +38,6 @@ mkpkg_read_payloads() {
 		set -- $MKPKG_STEMS
 		MKPKG_NAME=xen-hotpatch-$(printf '%s' "$1" | tr 'A-Z_' 'a-z-')
 	fi
-	[ -n "$MKPKG_SUMMARY" ] || MKPKG_SUMMARY="Xen hotpatch payloads for hypervisor build ${MKPKG_XEN_ID}"
+	[ -n "$MKPKG_SUMMARY" ] || MKPKG_SUMMARY="Xen hotpatches for hypervisor ${MKPKG_XEN_ID}"
 	[ -n "$MKPKG_CHANGELOG" ] || MKPKG_CHANGELOG="Hotpatch payloads:$MKPKG_STEMS"
 }

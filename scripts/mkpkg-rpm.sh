@@ -155,6 +155,7 @@ mkpkg_rpm() {
 	mkpkg_rpm_esc "$MKPKG_RELEASE" > "$t/RELEASE"
 	mkpkg_rpm_esc "$(printf '%s' "$MKPKG_SUMMARY" | tr '\n' ' ')" > "$t/SUMMARY"
 	mkpkg_rpm_esc "${MKPKG_LICENSE:-GPL-2.0-only}" > "$t/LICENSE"
+	mkpkg_rpm_esc "$(printf '%s' "$MKPKG_MAINTAINER" | tr '\n' ' ')" > "$t/PACKAGER"
 	printf '%s\n' "$MKPKG_XEN_ID" > "$t/XEN_ID"
 	desc=$(mkpkg_rpm_description) || exit 1
 	mkpkg_rpm_esc "$desc" > "$t/DESCRIPTION"

@@ -126,6 +126,7 @@ static void print_json(struct xhp_session *s, const struct view *v)
 				       json_object_new_string(xhp_build_id_hex(&e->depends, hex, sizeof(hex))) : NULL);
 		json_object_object_add(x, "rc", json_object_new_int(e->rc));
 		json_object_object_add(x, "origin", json_object_new_string(e->ours ? "xen-hotpatch" : "foreign"));
+		json_object_object_add(x, "installed", json_object_new_boolean(desired_has(v, e->name)));
 		json_object_array_add(a, x);
 	}
 	for (i = 0; i < v->si.nhvents; i++) {
@@ -230,9 +231,10 @@ static void print_human(struct xhp_session *s, const struct view *v)
 	for (i = 0; i < v->plan.napplied; i++) {
 		const struct xhp_hvent *e = &v->si.hvents[v->plan.applied[i]];
 
-		printf("  %zu. %-40s %s%s\n", i + 1, e->name,
+		printf("  %zu. %-40s %s%s%s\n", i + 1, e->name,
 		       e->ours ? xhp_build_id_hex(&e->id, hex, sizeof(hex)) : "(foreign: not loaded by xen-hotpatch)",
-		       e->rc ? " (last action failed)" : "");
+		       e->rc ? " (last action failed)" : "",
+		       e->ours && !desired_has(v, e->name) ? " (not in the installed stack: the next apply takes it off)" : "");
 	}
 	for (i = 0, n = 0; i < v->si.nhvents; i++) {
 		const struct xhp_hvent *e = &v->si.hvents[i];

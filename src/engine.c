@@ -388,6 +388,63 @@ static void cleanup_uploads(struct xhp_session *s, const struct xhp_plan *plan,
 	save_records(s);
 }
 
+/* on_failure = rollback: plan from where the failure left the hypervisor back
+ * to the stack it had before this run. Possible only while every payload of
+ * that stack is still loaded (nothing is uploaded again from files that may
+ * have changed); otherwise the stack stays where the failure left it. */
+static void rollback(struct xhp_session *s, const struct xhp_session_input *orig,
+		     const struct xhp_plan *plan)
+{
+	struct xhp_strv names = { 0 };
+	struct xhp_pnode *nodes = xhp_calloc(plan->napplied + 1, sizeof(*nodes));
+	struct xhp_session_input now;
+	struct xhp_plan back;
+	const struct xhp_step *failed = NULL;
+	struct xhp_err e;
+	size_t i, n = 0;
+	int rc = 0, r;
+
+	for (i = 0; i < plan->napplied; i++) {
+		const struct xhp_hvent *h = &orig->hvents[plan->applied[i]];
+
+		if (!h->ours) {
+			note(s, "rollback impossible: %s is not known to xen-hotpatch", h->name);
+			free(nodes);
+			return;
+		}
+		xhp_strv_add(&names, h->name);
+		nodes[n] = (struct xhp_pnode){ .id = h->id, .depends = h->depends, .vetoing = h->vetoing,
+					       .safe_to_reapply = h->safe_to_reapply };
+		n++;
+	}
+	for (i = 0; i < n; i++)
+		nodes[i].name = names.v[i];
+	xhp_session_refresh(s, &e);
+	xhp_session_input(s, XHP_MODE_APPLY, &now);
+	free(now.nodes);
+	now.nodes = nodes;
+	now.nnodes = n;
+	now.in.nodes = nodes;
+	now.in.nnodes = n;
+	xhp_plan_make(&now.in, &back);
+	for (i = 0; i < back.nsteps; i++)
+		if (back.steps[i].op == XHP_STEP_UPLOAD)
+			back.refused = true;
+	if (back.refused) {
+		note(s, "rollback impossible: a payload of the previous stack is no longer loaded; "
+			"the stack stays where the failure left it");
+	} else if (back.nsteps) {
+		note(s, "on_failure = rollback: putting back the stack of before this run");
+		r = run_steps(s, &now, &back, &failed, &rc);
+		if (r < 0)
+			note(s, "rollback failed at %s %s: %s", xhp_step_op_name(failed->op), failed->name,
+			     strerror(-r));
+	}
+	xhp_plan_free(&back);
+	xhp_session_input_free(&now);
+	xhp_strv_free(&names);
+}
+
 int xhp_converge(struct xhp_session *s, enum xhp_mode mode, bool dry_run,
 		 struct xhp_plan *plan, const struct xhp_step **failed, int *hv_rc)
 {
@@ -410,8 +467,7 @@ int xhp_converge(struct xhp_session *s, enum xhp_mode mode, bool dry_run,
 	if (ret < 0) {
 		cleanup_uploads(s, plan, *failed);
 		if (s->cfg.on_failure_rollback)
-			note(s, "on_failure = rollback: the steps before the failure are kept "
-				"where Xen allows no safe way back; see `xen-hotpatch status`");
+			rollback(s, &si, plan);
 	}
 	xhp_session_input_free(&si);
 	xhp_session_refresh(s, &e);

@@ -628,7 +628,7 @@ static int check_rela(struct ctx *c, size_t ri)
 	size_t base = sh->sh_info, n, k;
 	const GElf_Shdr *bsh;
 	struct relmap *m;
-	Elf_Data *data;
+	const uint8_t *d;
 	char rn[PR_SIZE], bn[PR_SIZE], sn[PR_SIZE];
 
 	if (base >= c->shnum)
@@ -647,12 +647,10 @@ static int check_rela(struct ctx *c, size_t ri)
 		return fail(c, sh->sh_entsize < RELA_SIZE ? -EINVAL : -EOPNOTSUPP,
 			    "%s: entry size %llu, expected %u", rn,
 			    (unsigned long long)sh->sh_entsize, RELA_SIZE);
+	/* Xen applies sh_size / sh_entsize entries and ignores a ragged tail,
+	 * which libelf refuses: entries are decoded from the file here. */
 	n = sh->sh_size / RELA_SIZE;
-	if (n == 0)
-		return 0;
-	data = elf_getdata(elf_getscn(c->elf, ri), NULL);
-	if (!data)
-		return libelf_fail(c, rn);
+	d = c->buf + sh->sh_offset;
 	m = map_for(c, base);
 	PR(bn, c->sec[base].name);
 	for (k = 0; k < n; k++) {
@@ -660,8 +658,9 @@ static int check_rela(struct ctx *c, size_t ri)
 		size_t sym;
 		unsigned type, width;
 
-		if (!gelf_getrela(data, (int)k, &r))
-			return libelf_fail(c, rn);
+		r.r_offset = le64(d + k * RELA_SIZE);
+		r.r_info = le64(d + k * RELA_SIZE + 8);
+		r.r_addend = (int64_t)le64(d + k * RELA_SIZE + 16);
 		sym = GELF_R_SYM(r.r_info);
 		type = (unsigned)GELF_R_TYPE(r.r_info);
 		if (sym == STN_UNDEF)
@@ -670,10 +669,13 @@ static int check_rela(struct ctx *c, size_t ri)
 		if (sym >= c->nsym)
 			return fail(c, -EINVAL, "%s[%zu]: symbol index %zu is past the %zu symbols",
 				    rn, k, sym, c->nsym);
-		if (c->ignored[sym])
-			return fail(c, -EINVAL, "%s[%zu]: relocation against %s, which is in non-allocated section %s",
+		if (c->ignored[sym] && c->symname[sym][0])
+			return fail(c, -EINVAL, "%s[%zu]: relocation against %s, defined in non-allocated section %s",
 				    rn, k, PR(sn, c->symname[sym]),
-				    sec_name(c, c->sym[sym].st_shndx));
+				    PR(bn, sec_name(c, c->sym[sym].st_shndx)));
+		if (c->ignored[sym])
+			return fail(c, -EINVAL, "%s[%zu]: relocation against non-allocated section %s",
+				    rn, k, PR(sn, sec_name(c, c->sym[sym].st_shndx)));
 		switch (type) {
 		case R_X86_64_NONE:
 			continue;
@@ -1063,8 +1065,8 @@ static int parse_note(struct ctx *c, const char *name, struct xhp_build_id *id)
 	uint64_t desc_off;
 
 	if (size <= NOTE_HDR_SIZE)
-		return fail(c, -EINVAL, "%s: note of %llu bytes is shorter than its %u-byte header",
-			    name, (unsigned long long)size, NOTE_HDR_SIZE + 1);
+		return fail(c, -EINVAL, "%s: note of %llu bytes is too short (Xen needs more than %u)",
+			    name, (unsigned long long)size, NOTE_HDR_SIZE);
 	namesz = get_u32(d, 0);
 	descsz = get_u32(d, 4);
 	type = get_u32(d, 8);

@@ -598,6 +598,7 @@ fail:
 static int state_from_json(json_object *root, struct sim_state *s)
 {
 	json_object *arr, *v, *crashed, *pending;
+	struct sim_payload *p;
 	int64_t i64;
 	int r;
 
@@ -641,8 +642,6 @@ static int state_from_json(json_object *root, struct sim_state *s)
 	if (json_object_array_length(arr) > s->np)
 		return -EBADMSG;
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		struct sim_payload *p;
-
 		v = json_object_array_get_idx(arr, i);
 		if (!json_object_is_type(v, json_type_string))
 			return -EBADMSG;
@@ -673,7 +672,11 @@ static int state_from_json(json_object *root, struct sim_state *s)
 			return -EBADMSG;
 		if ((r = jstrdup(pending, "name", &s->work.name)) < 0)
 			return r;
-		if (!find_payload(s, s->work.name))
+		/* what work_complete() relies on: REVERT acts on the top of
+		 * the stack, APPLY and REPLACE on a CHECKED payload */
+		p = find_payload(s, s->work.name);
+		if (!p || (s->work.op == XHP_ACTION_REVERT ? p != applied_top(s) :
+			   p->state != XHP_STATE_CHECKED))
 			return -EBADMSG;
 		if ((r = jint(pending, "remaining", 0, UINT_MAX, &i64)) < 0)
 			return r;

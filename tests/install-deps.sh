@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config clang libxen-dev libelf-dev libjson-c-dev
-libcmocka-dev shunit2 shellcheck valgrind binutils
+libcmocka-dev shunit2 shellcheck valgrind binutils jq
 rpm dnf createrepo-c rpmlint
 debhelper dpkg-dev lintian fakeroot debootstrap
 dracut-core cpio kmod zstd xz-utils

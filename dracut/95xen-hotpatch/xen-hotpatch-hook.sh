@@ -54,7 +54,7 @@ xhp_boot() {
 	fi
 
 	xhp_log 30 "reapplying proven payloads from $xhp_root"
-	xhp_out=$("$xhp_tool" boot --root "$xhp_root" 2>&1)
+	xhp_out=$("$xhp_tool" --root "$xhp_root" boot 2>&1)
 	xhp_rc=$?
 	printf '%s\n' "$xhp_out" | while IFS= read -r xhp_line; do
 		xhp_line=${xhp_line#xen-hotpatch: }

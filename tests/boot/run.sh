@@ -106,7 +106,7 @@ mkdir -p "$W"
 
 # ---- scripts ------------------------------------------------------------------
 say "scripts: shellcheck"
-check "shellcheck: dracut module, hooks, unit tier" \
+check "shellcheck: dracut module, hooks, boot tier" \
 	shellcheck -x "$top/dracut/95xen-hotpatch/module-setup.sh" \
 	"$top/dracut/95xen-hotpatch/xen-hotpatch-hook.sh" \
 	"$top/dracut/initramfs-tools/hooks/xen-hotpatch" \
@@ -304,15 +304,17 @@ H1=$(printf 'boot tier hypervisor one' | sha1sum | cut -c1-40)
 H2=$(printf 'boot tier hypervisor two' | sha1sum | cut -c1-40)
 fx=$W/fixtures
 # A chain whose file names sort against chain order: zz-base <- mm-mid <-
-# aa-top <- late-p4 (installed after the image) <- crash-p5 (kills the host).
+# aa-top <- late-p4 (installed after the image) <- crash-p5 <- crash-p6 (each
+# kills the host on its first apply).
 forged=1
 id_zz=$("$FORGE" -o "$fx/zz-base.livepatch" --xen-id "$H1") || forged=0
 id_mm=$("$FORGE" -o "$fx/mm-mid.livepatch" --xen-id "$H1" --depends-id "$id_zz") || forged=0
 id_aa=$("$FORGE" -o "$fx/aa-top.livepatch" --xen-id "$H1" --depends-id "$id_mm") || forged=0
 id_p4=$("$FORGE" -o "$fx/late-p4.livepatch" --xen-id "$H1" --depends-id "$id_aa") || forged=0
-"$FORGE" -o "$fx/crash-p5.livepatch" --xen-id "$H1" --depends-id "$id_p4" >/dev/null || forged=0
+id_p5=$("$FORGE" -o "$fx/crash-p5.livepatch" --xen-id "$H1" --depends-id "$id_p4") || forged=0
+"$FORGE" -o "$fx/crash-p6.livepatch" --xen-id "$H1" --depends-id "$id_p5" >/dev/null || forged=0
 "$FORGE" -o "$fx/h2-only.livepatch" --xen-id "$H2" >/dev/null || forged=0
-if [ "$forged" -eq 1 ]; then ok "forged zz-base <- mm-mid <- aa-top <- late-p4 <- crash-p5 for $H1"; else
+if [ "$forged" -eq 1 ]; then ok "forged zz-base <- mm-mid <- aa-top <- late-p4 <- crash-p5 <- crash-p6 for $H1"; else
 	nok "forge payloads"
 	summary
 fi
@@ -345,11 +347,20 @@ unpack() {
 # kernel log is left in $KMSG.
 # shellcheck disable=SC2317 # called through check()
 boot() {
-	local kind=$1 d=$2 sim_args=()
+	local kind=$1 d=$2 sim_args=() ro=()
 	shift 2
 	if [ "${1-}" = --build-id ]; then
 		sim_args=(--build-id "$2")
 		shift 2
+	fi
+	if [ "${1-}" = --ro ]; then
+		# The real root mounted read-only, as at pre-pivot with "ro" on the
+		# command line (a private mount namespace: nothing leaks).
+		# shellcheck disable=SC2016
+		ro=(unshare --mount --propagation private --fork -- sh -c '
+			mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" || exit 99
+			exec "$@"' "$d/$R")
+		shift
 	fi
 	"$SIM" "$d/sim" reboot "${sim_args[@]}" >/dev/null || return 1
 	rm -rf "$d/run" && mkdir -p "$d/run"
@@ -357,7 +368,7 @@ boot() {
 	case $kind in
 	dracut)
 		# shellcheck disable=SC2016
-		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@" chroot "$d" /bin/sh -c '
+		"${ro[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@" chroot "$d" /bin/sh -c '
 			. /lib/dracut-lib.sh
 			NEWROOT=/sysroot
 			export NEWROOT
@@ -366,7 +377,7 @@ boot() {
 		;;
 	it)
 		# shellcheck disable=SC2016
-		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin quiet=n rootmnt=/root "$@" \
+		"${ro[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin quiet=n rootmnt=/root "$@" \
 			chroot "$d" /bin/sh -c '
 			. /scripts/functions
 			run_scripts /scripts/init-bottom
@@ -406,7 +417,7 @@ scenarios() {
 	# 2. The proven stack comes back, in chain order, and nothing unproven.
 	for p in zz-base mm-mid aa-top; do install_payload "$d" $p; done
 	out=$(runtime "$d" apply 2>&1)
-	same "$name: runtime apply puts the chain on (exit 0)" "zz-base mm-mid aa-top" "$(applied "$d")"
+	same "$name: runtime apply puts the chain on (exit 0)" "0: zz-base mm-mid aa-top" "$?: $(applied "$d")"
 	install_payload "$d" late-p4 # installed, never applied: not proven
 	check "$name: boot hook runs and returns 0" boot "$kind" "$d"
 	same "$name: after reboot the hook reapplied the proven stack in chain order" \
@@ -419,13 +430,19 @@ scenarios() {
 
 	# 5. A payload installed after the image was built comes back once proven.
 	out=$(runtime "$d" apply 2>&1)
-	same "$name: runtime apply adds late-p4" "zz-base mm-mid aa-top late-p4" "$(applied "$d")"
+	same "$name: runtime apply adds late-p4 (exit 0)" "0: zz-base mm-mid aa-top late-p4" "$?: $(applied "$d")"
 	check "$name: boot hook runs" boot "$kind" "$d"
 	same "$name: late-p4 (installed after the image) reapplied at boot, no rebuild" \
 		"zz-base mm-mid aa-top late-p4" "$(applied "$d")"
 	same "$name: image unchanged" "$sum" "$(sha256sum <"$img")"
 	st=$(runtime "$d" status 2>&1)
 	same "$name: status after boot: in sync (exit 0)" 0 "$(runtime "$d" status >/dev/null 2>&1; echo $?)"
+
+	# The tool dying in the initramfs does not stop the boot.
+	check "$name: boot while the tool is killed applying mm-mid: the hook still returns 0" \
+		boot "$kind" "$d" XEN_HOTPATCH_SIM_FAIL=apply:mm-mid:crash
+	has "$name: the log says the tool failed and the boot goes on" "$KMSG" \
+		'^<28>xen-hotpatch: .*exited [0-9]+; the boot goes on'
 
 	# 3. Kill switch: command line (the hook's own check, then the tool's) and policy.
 	case $kind in
@@ -485,6 +502,25 @@ scenarios() {
 	check "$name: boot hook runs" boot "$kind" "$d"
 	same "$name: crash-p5, now proven, comes back at boot" \
 		"zz-base mm-mid aa-top late-p4 crash-p5" "$(applied "$d")"
+
+	# 4b. The same with the real root read-only in the initramfs (the usual
+	# case): the hook cannot write the quarantine; it still applies only the
+	# proven stack, and the unit's run after the pivot (root writable) records
+	# the quarantine without touching the converged stack.
+	install_payload "$d" crash-p6
+	out=$(RUNTIME_ENV=XEN_HOTPATCH_SIM_FAIL=apply:crash-p6:crash runtime "$d" apply 2>&1)
+	check "$name: the runtime apply of crash-p6 died" test $? -ne 0
+	check "$name: boot after the crash, root read-only, returns 0" boot "$kind" "$d" --ro
+	same "$name: read-only root: crash-p6 left off, the proven stack reapplied" \
+		"zz-base mm-mid aa-top late-p4 crash-p5" "$(applied "$d")"
+	nact=$("$SIM" "$d/sim" show --json | jq '.actions | length')
+	out=$(runtime "$d" boot 2>&1)
+	same "$name: the unit's xen-hotpatch boot after the pivot exits 0" 0 "$?"
+	same "$name: ... changes nothing on the hypervisor (no action)" "$nact" \
+		"$("$SIM" "$d/sim" show --json | jq '.actions | length')"
+	has "$name: ... and quarantines crash-p6" \
+		"$(cat "$d/$R"/var/lib/xen-hotpatch/quarantine/* 2>/dev/null)" '^crash-p6$'
+	has "$name: ... saying so" "$out" 'crash-p6.*quarantine'
 
 	# 6. Xen upgraded: another build-id boots; nothing of the old one applies.
 	mkdir -p "$d/$R/usr/lib/xen-hotpatch/$H2"

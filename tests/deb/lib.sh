@@ -3,7 +3,7 @@
 # scenario group, and ways to run apt/dpkg in it.
 #
 #   deb_cache_root            make build/cache/deb-root-bookworm.tar once
-#   deb_root_new DIR          restore a fresh root into DIR, /proc mounted
+#   deb_root_new DIR          restore a fresh root into DIR
 #   deb_root_done DIR         unmount and delete it
 #   in_root DIR CMD...        run CMD chrooted in DIR (clean environment;
 #                             XEN_HOTPATCH_SIM_FAIL passed on when set)
@@ -96,9 +96,7 @@ deb_cache_root() {
 	[ -f /etc/apt/sources.list ] && cp /etc/apt/sources.list "$r/etc/apt/sources.list.d/host.list"
 	printf '#!/bin/sh\nexit 101\n' > "$r/usr/sbin/policy-rc.d"
 	chmod 0755 "$r/usr/sbin/policy-rc.d"
-	mount -t proc proc "$r/proc"
 	in_root "$r" apt-get -q -o Acquire::Retries=3 update > "$tmp/apt.log" 2>&1 || rc=$?
-	umount "$r/proc"
 	if [ "$rc" -ne 0 ]; then
 		echo "deb: apt-get update in the root failed; last lines:" >&2
 		tail -n 20 "$tmp/apt.log" >&2
@@ -121,7 +119,6 @@ deb_root_new() {
 	# archive packages downloaded by earlier groups (hard links: no copy)
 	find "$DEB_ARCHIVES" -name '*.deb' -exec cp -l {} "$dir/var/cache/apt/archives/" \; 2>/dev/null ||
 		find "$DEB_ARCHIVES" -name '*.deb' -exec cp {} "$dir/var/cache/apt/archives/" \;
-	mount -t proc proc "$dir/proc"
 }
 
 deb_root_done() {
@@ -136,11 +133,20 @@ deb_root_done() {
 	rm -rf --one-file-system "$dir"
 }
 
+# /proc is mounted only while a command runs in the root, so that a root is
+# never copied or deleted with the host's /proc inside it.
 in_root() {
 	local dir=$1; shift
 	local envs=(PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive HOME=/root)
 	[ -n "${XEN_HOTPATCH_SIM_FAIL:-}" ] && envs+=("XEN_HOTPATCH_SIM_FAIL=$XEN_HOTPATCH_SIM_FAIL")
-	chroot "$dir" env -i "${envs[@]}" "$@"
+	local rc=0 mounted=0
+	if ! mountpoint -q "$dir/proc"; then
+		mount -t proc proc "$dir/proc" || return 1
+		mounted=1
+	fi
+	chroot "$dir" env -i "${envs[@]}" "$@" || rc=$?
+	[ "$mounted" = 1 ] && { umount "$dir/proc" || umount -l "$dir/proc"; }
+	return "$rc"
 }
 
 apt_root() {

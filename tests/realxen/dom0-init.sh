@@ -107,6 +107,7 @@ rx_poweroff() {
 
 # ---- stages -------------------------------------------------------------------
 # Scenario bodies live in scenarios.sh (same directory in the image).
+# shellcheck source=tests/realxen/scenarios.sh
 . "$R/bin/scenarios.sh"
 
 stage=$(sed -n 's/.*xhp_rx\.stage=\([^ ]*\).*/\1/p' /proc/cmdline 2>/dev/null)

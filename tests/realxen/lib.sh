@@ -308,3 +308,97 @@ rx_build_steps() {
 		-o "$RX_STEPS_BIN.tmp" "$src" "$lib" $libs &&
 		mv "$RX_STEPS_BIN.tmp" "$RX_STEPS_BIN"
 }
+
+# ---- the dom0 disk ---------------------------------------------------------------
+
+# rx_root_init ROOT: the cached base, plus the tier's files under /xhp-rx:
+#   bin/ (init, scenarios, xhp-steps, fidelity.steps), payloads/, results/
+rx_root_init() {
+	local r=$1
+	rx_untar "$RX_BASE_TAR" "$r" || return 1
+	mkdir -p "$r/xhp-rx/bin" "$r/xhp-rx/results" "$r/usr/local/sbin"
+	install -m 0755 "$RX_HERE/dom0-init.sh" "$r/usr/local/sbin/xhp-rx-init"
+	install -m 0644 "$RX_HERE/scenarios.sh" "$r/xhp-rx/bin/scenarios.sh"
+	install -m 0644 "$RX_HERE/fidelity.steps" "$r/xhp-rx/bin/fidelity.steps"
+	cp -r "$RX_PAYLOADS" "$r/xhp-rx/payloads"
+	if [ -n "${RX_STEPS_BIN:-}" ] && [ -x "$RX_STEPS_BIN" ]; then
+		install -m 0755 "$RX_STEPS_BIN" "$r/xhp-rx/bin/xhp-steps"
+	fi
+	# dom0 has no network: apt reads only the tier's local repository
+	: >"$r/etc/apt/sources.list"
+	echo dom0 >"$r/etc/hostname"
+}
+
+# rx_initrd ROOT OUT [DRACUT-MODULE...]: dracut, run inside the dom0 root
+# (its kernel, its modules, its dracut modules), written to OUT.
+rx_initrd() {
+	local r=$1 out=$2
+	shift 2
+	local mods="base udev-rules rootfs-block kernel-modules fs-lib $*"
+	rx_chroot "$r" dracut --force --no-hostonly --no-hostonly-cmdline \
+		--kver "$RX_KREL" -m "$mods" \
+		--add-drivers "virtio_pci virtio_blk ext4 xen-privcmd" \
+		--force-drivers "virtio_pci virtio_blk" \
+		--no-early-microcode --conf /dev/null --confdir /nonexistent \
+		/tmp/xhp-rx-initrd.img >"$RX_WORK/dracut.log" 2>&1 || {
+		tail -n 20 "$RX_WORK/dracut.log"
+		rx_die "dracut failed in the dom0 root (log: ${RX_WORK#"$RX_TOP"/}/dracut.log)"
+		return 1
+	}
+	mv "$r/tmp/xhp-rx-initrd.img" "$out"
+	cp "$r/boot/vmlinuz-$RX_KREL" "$RX_WORK/vmlinuz"
+}
+
+# rx_disk ROOT IMG: an ext4 image made from the directory (no mount). No
+# journal: the host reads the results back with debugfs after the guest's
+# sync + power-off, with nothing to replay.
+rx_disk() {
+	local r=$1 img=$2 mb
+	mb=$(du -sm "$r" | cut -f1)
+	mb=$((mb + 768))
+	rm -f "$img"
+	mke2fs -q -F -t ext4 -O ^has_journal -L xhp-dom0 -d "$r" "$img" "${mb}M"
+}
+
+# rx_read IMG PATH: a file of the image on stdout (debugfs, no mount).
+rx_read() {
+	debugfs -R "cat $2" "$1" 2>/dev/null
+}
+
+# ---- QEMU ----------------------------------------------------------------------
+
+# rx_boot NAME IMG "DOM0-CMDLINE-EXTRA": boot Xen + dom0 on IMG once (one
+# retry when the boot timed out: the disk is restored first). The serial
+# console goes to $RX_LOGS/NAME.serial. Returns QEMU's status (124: timeout).
+RX_BOOT_SECONDS=0
+rx_boot() {
+	local name=$1 img=$2 extra=$3 log=$RX_LOGS/$1.serial try rc t0
+	local xen_cmd="console=com1 com1=115200,8n1 dom0_mem=$RX_DOM0_MEM,max:$RX_DOM0_MEM loglvl=all guest_loglvl=all"
+	local dom0_cmd="console=hvc0 earlyprintk=xen root=/dev/vda rw rootfstype=ext4 init=/usr/local/sbin/xhp-rx-init rd.shell=0 rd.retry=10 rd.timeout=180 panic=-1 loglevel=5 $extra"
+	# -initrd lists the multiboot modules; a comma inside one is written ",,"
+	dom0_cmd=${dom0_cmd//,/,,}
+	cp --sparse=always "$img" "$img.pre"
+	for try in 1 2; do
+		t0=$(date +%s)
+		rx_say "boot $name (try $try): Xen + dom0 under QEMU/TCG, timeout ${RX_BOOT_TIMEOUT_MIN} min"
+		timeout -k 20 "${RX_BOOT_TIMEOUT_MIN}m" qemu-system-x86_64 -accel tcg -machine pc \
+			-cpu Nehalem -m "$RX_QEMU_MEM" -smp 2 -nographic -no-reboot \
+			-kernel "$RX_XEN_ELF" -append "$xen_cmd" \
+			-initrd "$RX_WORK/vmlinuz $dom0_cmd,$RX_WORK/initrd.img" \
+			-drive "file=$img,format=raw,if=virtio" \
+			</dev/null >"$log.try$try" 2>&1
+		rc=$?
+		RX_BOOT_SECONDS=$(( $(date +%s) - t0 ))
+		rx_say "boot $name: QEMU exited $rc after ${RX_BOOT_SECONDS}s"
+		cp "$log.try$try" "$log"
+		if [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ]; then
+			break
+		fi
+		if [ "$try" = 1 ]; then
+			rx_say "boot $name timed out: one retry from the same disk state"
+			cp --sparse=always "$img.pre" "$img"
+		fi
+	done
+	rm -f "$img.pre"
+	return "$rc"
+}

@@ -945,7 +945,7 @@ static const struct tcase cases[] = {
 	    ".rela.livepatch.funcs[2]: offset 0xcd is past section .livepatch.funcs (208 bytes)"),
 	BAD("rela-pc32-past", FUNCS, m_rela_pc32_past, -EINVAL, ".rela.text.new_do_foo[0]: offset 0xe is past section .text.new_do_foo (17 bytes)"),
 	BAD("rela-ignored-symbol", FUNCS, m_rela_ignored, -EINVAL,
-	    ".rela.livepatch.funcs[0]: relocation against , which is in non-allocated section .rodata.str1.1"),
+	    ".rela.livepatch.funcs[0]: relocation against non-allocated section .rodata.str1.1"),
 	OK("rela-bad-target-skipped", FUNCS, m_rela_info_past, NULL),
 	OK("rela-nonalloc-target-skipped", FUNCS, m_rela_nonalloc_target, NULL),
 
@@ -1004,7 +1004,7 @@ static const struct tcase cases[] = {
 	BAD("note-descsz-0", FUNCS, m_depends_descsz0, -EINVAL, ".livepatch.depends: empty build-id"),
 	BAD("note-too-long", FUNCS, m_depends_toolong, -EINVAL,
 	    ".livepatch.depends: note name (4 bytes) and descriptor (21 bytes) do not fit in 36 bytes"),
-	BAD("note-12-bytes", FUNCS, m_depends_12, -EINVAL, ".livepatch.depends: note of 12 bytes is shorter"),
+	BAD("note-12-bytes", FUNCS, m_depends_12, -EINVAL, ".livepatch.depends: note of 12 bytes is too short (Xen needs more than 12)"),
 	BAD("note-padding", FUNCS, m_depends_pad, -EINVAL, ".livepatch.depends: note descriptor (20 bytes at offset 20) runs past the 37-byte section"),
 	BAD("note-id-65", FUNCS, m_depends_long_id, -EOPNOTSUPP, ".livepatch.depends: build-id of 65 bytes, this tool handles at most 64"),
 	OK("note-id-1", FUNCS, m_depends_short_id, c_depends_short),

@@ -908,7 +908,7 @@ static void test_eagain_until_observed(void **state)
 static void test_one_work_slot(void **state)
 {
 	(void)state;
-	xhp_sim_set_delay(g_sim, 5);
+	xhp_sim_set_delay(g_sim, 20);
 	upload_ok("zz-base");
 	upload_ok("indep");
 	upload_ok("cum-v2");
