@@ -211,7 +211,8 @@ int xhp_config_load(struct xhp_config *c, const char *root, const char *config_f
 			xhp_strv_add(&files, de->d_name);
 	}
 	closedir(d);
-	qsort(files.v, files.n, sizeof(*files.v), cmp_str);
+	if (files.n > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(files.v, files.n, sizeof(*files.v), cmp_str);
 	for (i = 0, r = 0; i < files.n && !r; i++) {
 		_cleanup_free_ char *p = xhp_asprintf("%s/%s", dropin, files.v[i]);
 

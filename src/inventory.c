@@ -74,7 +74,8 @@ static int list_dir(const char *dir, struct xhp_strv *out)
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			xhp_strv_add(out, de->d_name);
 	closedir(d);
-	qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	if (out->n > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
 }
 
@@ -169,7 +170,7 @@ int xhp_inventory_scan(const char *root, const char *payload_dir,
 			continue;
 		}
 		if (!xhp_build_id_eq(&pl.xen_depends, hv)) {
-			add_problem(inv, path, "built for hypervisor %s but installed in the folder of %s: never applied",
+			add_problem(inv, path, "built for hypervisor %s but installed in the folder of %s",
 				    xhp_build_id_hex(&pl.xen_depends, h1, sizeof(h1)), hvhex);
 			xhp_payload_free(&pl);
 			continue;

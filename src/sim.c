@@ -4,10 +4,17 @@
  *
  * "spec §N" below is ../shared/reference/xen-livepatch-semantics.md, a
  * reading of xen/common/livepatch.c at RELEASE-4.17.7. The functions here
- * mirror Xen's: sim_upload ~ livepatch_upload + load_payload_data (§1.8),
- * sim_action ~ livepatch_action (§3.2), work_complete ~ livepatch_do_action
- * (§3.3, §6). Checks run in Xen's order, so when several problems exist the
- * simulator reports the error Xen would report.
+ * mirror Xen's: do_upload ~ livepatch_upload + load_payload_data (§1.8),
+ * do_action ~ livepatch_action (§3.2), schedule ~ schedule_work,
+ * work_complete ~ livepatch_do_action (§3.3, §6), xhp_sim_get/list ~
+ * livepatch_get/list. Checks run in Xen's order, so when several problems
+ * exist the simulator reports the error Xen would report.
+ *
+ * Beyond Xen, for tests: every ACTION attempt and every completed work item
+ * appends the applied stack to "history"; every UPLOAD and ACTION appends
+ * {"op","name","ret","rc"} to "actions" (ret: what the sysctl returned; rc:
+ * the payload's rc afterwards, updated when its work completes; for a call
+ * that names no loaded payload, rc = ret). Both restart at every boot.
  *
  * DIR layout
  *   DIR/lock          every call holds flock(LOCK_EX) on it while it runs

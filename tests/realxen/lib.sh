@@ -69,8 +69,10 @@ rx_resolve() {
 		rx_apt update >/dev/null || true
 		RX_XEN_VER=$(rx_candidate xen-hypervisor-4.17-amd64)
 	fi
-	[ -n "$RX_XEN_VER" ] && [ "$RX_XEN_VER" != "(none)" ] ||
-		{ rx_die "xen-hypervisor-4.17-amd64 is not in the apt archive"; return 1; }
+	if [ -z "$RX_XEN_VER" ] || [ "$RX_XEN_VER" = "(none)" ]; then
+		rx_die "xen-hypervisor-4.17-amd64 is not in the apt archive"
+		return 1
+	fi
 	RX_KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: \(linux-image-6\.1\.[^ ]*-amd64\)$/\1/p' | head -n 1)
 	[ -n "$RX_KPKG" ] || { rx_die "no linux-image-6.1.*-amd64 in the archive"; return 1; }
@@ -155,6 +157,7 @@ rx_minbase() {
 rx_chroot() {
 	local root=$1
 	shift
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	unshare --mount --propagation private --fork -- /bin/sh -c '
 		r=$1; shift
 		mount -t proc proc "$r/proc" &&
@@ -199,16 +202,17 @@ rx_dom0_base() {
 	cp "$RX_DEBS"/*.deb "$r/tmp/debs/"
 	# the kernel's postinst must not try to build an initramfs of its own
 	mkdir -p "$r/etc/kernel"
-	{
-		rx_chroot_apt "$r" update &&
-		# shellcheck disable=SC2086
-		rx_chroot_apt "$r" install -y --no-install-recommends $RX_DOM0_PKGS \
-			$(cd "$r" && ls tmp/debs/*.deb | grep -v xen-hypervisor | sed 's|^|/|')
-	} >"$d/log" 2>&1 || {
+	local files="" f
+	for f in "$r"/tmp/debs/*.deb; do
+		case $f in */xen-hypervisor-*) ;; *) files="$files ${f#"$r"}" ;; esac
+	done
+	# shellcheck disable=SC2086 # lists of words
+	if ! { rx_chroot_apt "$r" update &&
+		rx_chroot_apt "$r" install -y --no-install-recommends $RX_DOM0_PKGS $files; } >"$d/log" 2>&1; then
 		tail -n 30 "$d/log"
 		rx_die "installing the dom0 packages failed (log: $d/log)"
 		return 1
-	}
+	fi
 	rm -rf "$r/tmp/debs" "$r/var/cache/apt/archives/"*.deb
 	rm -f "$r/usr/sbin/policy-rc.d"
 	[ -e "$r/boot/vmlinuz-$RX_KREL" ] || { rx_die "no /boot/vmlinuz-$RX_KREL in the dom0 root"; return 1; }
@@ -335,11 +339,12 @@ rx_initrd() {
 	local r=$1 out=$2
 	shift 2
 	local mods="base udev-rules rootfs-block kernel-modules fs-lib $*"
+	mkdir -p "$r/tmp/xhp-rx-dracut.d"
 	rx_chroot "$r" dracut --force --no-hostonly --no-hostonly-cmdline \
 		--kver "$RX_KREL" -m "$mods" \
 		--add-drivers "virtio_pci virtio_blk ext4 xen-privcmd" \
 		--force-drivers "virtio_pci virtio_blk" \
-		--no-early-microcode --conf /dev/null --confdir /nonexistent \
+		--no-early-microcode --conf /dev/null --confdir /tmp/xhp-rx-dracut.d \
 		/tmp/xhp-rx-initrd.img >"$RX_WORK/dracut.log" 2>&1 || {
 		tail -n 20 "$RX_WORK/dracut.log"
 		rx_die "dracut failed in the dom0 root (log: ${RX_WORK#"$RX_TOP"/}/dracut.log)"

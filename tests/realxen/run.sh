@@ -1,0 +1,214 @@
+#!/bin/bash
+# Real-Xen tier: Debian's Xen 4.17 (livepatch enabled) booted under QEMU
+# (TCG) with a Debian dom0 whose root disk carries the project, the payloads
+# forged for that exact hypervisor, and a first process (dom0-init.sh) that
+# runs the scenarios of scenarios.sh and writes its results to the disk.
+#
+#   boot s1  first boot: upstream xen-livepatch on the forged payloads; the
+#            fidelity steps (xhp-steps, compared here with the simulated
+#            hypervisor); install of the chain (apt-get, or the files when no
+#            .debs exist yet), status, bad payloads
+#   boot s2  the same disk again: the initramfs hook reapplied the stack before
+#            the real root's first process; upgrade to the cumulative payload
+#            (REPLACE); dnf install of an RPM payload package
+#   boot s3  xen_hotpatch=0: nothing applied at boot
+#
+# Ends with "N passed, N failed". A part of the project that is not there yet
+# is reported as a failure naming what is missing. Env: RX_KEEP=1 keeps the
+# disk image; RX_BOOT_TIMEOUT_MIN (default 10) per boot.
+set -u
+RX_TOP=${XHP_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=tests/realxen/lib.sh
+. "$RX_TOP/tests/realxen/lib.sh"
+
+pass=0
+fail=0
+T0=$(date +%s)
+ok() { pass=$((pass + 1)); printf 'PASS %s: %s\n' "$1" "$2"; }
+bad() { fail=$((fail + 1)); printf 'FAIL %s: %s\n' "$1" "$2"; }
+finish() {
+	rx_say "tier took $(( $(date +%s) - T0 ))s; logs in ${RX_LOGS#"$RX_TOP"/}/"
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+step() { rx_say "== $* (t+$(( $(date +%s) - T0 ))s)"; }
+
+# ---- can this machine run it at all? ---------------------------------------------
+for t in qemu-system-x86_64 debootstrap mke2fs debugfs readelf unshare; do
+	if ! command -v "$t" >/dev/null 2>&1; then
+		bad "prerequisite-$t" "$t is not installed (tests/install-deps.sh): the real-Xen tier cannot run"
+		finish
+	fi
+done
+if [ "$(id -u)" -ne 0 ]; then
+	bad prerequisite-root "the real-Xen tier needs root (debootstrap, chroot): it cannot run"
+	finish
+fi
+rm -rf "$RX_LOGS"
+mkdir -p "$RX_LOGS" "$RX_WORK"
+
+# ---- what does not depend on the project -------------------------------------------
+step "fetch Xen, kernel and the dom0 base (cached under build/cache/realxen)"
+if ! rx_prepare_base; then
+	bad dom0-base "could not fetch the hypervisor/kernel or build the dom0 base root"
+	finish
+fi
+rx_say "hypervisor: xen-hypervisor-4.17-amd64 $RX_XEN_VER, build-id $RX_XEN_ID; dom0 kernel $RX_KREL"
+RX_PAYLOADS=$RX_WORK/payloads
+step "forge payloads for build-id $RX_XEN_ID"
+if ! rx_forge "$RX_PAYLOADS"; then
+	bad payloads "forging the payloads failed (tests/fixtures/forge-payload.sh)"
+	finish
+fi
+# shellcheck source=/dev/null
+. "$RX_PAYLOADS/ids.env"
+
+# ---- which parts of the project are there --------------------------------------------
+RX_MODE=none
+RX_HAVE_STEPS=0
+RX_HAVE_RPMS=0
+missing_tool=""
+if make -s -C "$RX_TOP" all >"$RX_WORK/make.log" 2>&1 && [ -x "$RX_TOP/build/xen-hotpatch" ]; then
+	RX_MODE=tree
+else
+	missing_tool="the tool does not build (make all: $(tail -n 3 "$RX_WORK/make.log" | tr '\n' ' '))"
+fi
+if rx_build_steps >"$RX_WORK/steps-build.log" 2>&1; then
+	RX_HAVE_STEPS=1
+fi
+# Debian packages of the project and of the payloads: not yet wired (no
+# `make deb` target); tree mode installs the project with `make install`.
+
+step "build the dom0 root (mode: $RX_MODE)"
+ROOT=$RX_WORK/root
+IMG=$RX_WORK/dom0.img
+rx_root_init "$ROOT" || { bad dom0-root "could not unpack the dom0 base"; finish; }
+dracut_mods=""
+case $RX_MODE in
+tree)
+	if make -s -C "$RX_TOP" install DESTDIR="$ROOT" >"$RX_WORK/install.log" 2>&1; then
+		[ -d "$ROOT/usr/lib/dracut/modules.d/95xen-hotpatch" ] && dracut_mods=xen-hotpatch
+	else
+		bad project-install "make install DESTDIR=dom0-root failed: $(tail -n 3 "$RX_WORK/install.log" | tr '\n' ' ')"
+		RX_MODE=none
+	fi
+	;;
+esac
+{
+	cat "$RX_PAYLOADS/ids.env"
+	echo "RX_MODE=$RX_MODE"
+	echo "RX_HAVE_STEPS=$RX_HAVE_STEPS"
+	echo "RX_HAVE_RPMS=$RX_HAVE_RPMS"
+	echo "RX_HAVE_HOOK=$([ -n "$dracut_mods" ] && echo 1 || echo 0)"
+	echo "RX_PKG_C3=xen-hotpatch-rx-c3"
+	echo "RX_PKG_NOFN=xen-hotpatch-rx-nofn"
+	echo "RX_PKG_BAD=xen-hotpatch-rx-bad"
+	echo "RX_RPM_R1=xen-hotpatch-rx-r1"
+} >"$ROOT/xhp-rx/config"
+
+step "initramfs (dracut in the dom0 root; modules: base rootfs-block kernel-modules ${dracut_mods:-(no xen-hotpatch module)})"
+if ! rx_initrd "$ROOT" "$RX_WORK/initrd.img" $dracut_mods; then
+	bad initramfs "dracut failed"
+	finish
+fi
+step "root disk image"
+if ! rx_disk "$ROOT" "$IMG"; then
+	bad root-disk "mke2fs -d failed"
+	finish
+fi
+rm -rf "$ROOT"
+
+# ---- boots ------------------------------------------------------------------------------
+# rx_collect STAGE QEMU-RC: the results the dom0 wrote, counted here.
+rx_collect() {
+	local stage=$1 qrc=$2 res line name verdict detail
+	res=$(rx_read "$IMG" "/xhp-rx/results/$stage.res")
+	rx_read "$IMG" "/xhp-rx/results/$stage.log" >"$RX_LOGS/$stage.dom0.log"
+	printf '%s\n' "$res" >"$RX_LOGS/$stage.res"
+	if ! printf '%s\n' "$res" | grep -q '^XHP-RESULT '; then
+		bad "boot-$stage" "no results from dom0 (QEMU exit $qrc); serial log ${RX_LOGS#"$RX_TOP"/}/$stage.serial, its end:"
+		tail -n 25 "$RX_LOGS/$stage.serial" | sed 's/^/    /'
+		return 1
+	fi
+	ok "boot-$stage" "Xen + dom0 booted, stage ran, QEMU exit $qrc in ${RX_BOOT_SECONDS}s"
+	while IFS= read -r line; do
+		case $line in
+		XHP-RESULT\ *)
+			line=${line#XHP-RESULT }
+			name=${line%% *}
+			line=${line#* }
+			verdict=${line%% *}
+			detail=${line#* }
+			if [ "$verdict" = PASS ]; then ok "$stage/$name" "$detail"; else bad "$stage/$name" "$detail"; fi
+			;;
+		XHP-INFO\ *) rx_say "dom0 ${line#XHP-INFO }" ;;
+		esac
+	done <<<"$res"
+}
+
+# The same steps on the simulated hypervisor; compare step by step.
+rx_fidelity() {
+	local real=$RX_LOGS/fidelity-xen.out sim=$RX_LOGS/fidelity-sim.out d
+	rx_read "$IMG" /xhp-rx/results/fidelity-xen.out >"$real"
+	if ! grep -q '^step ' "$real"; then
+		bad fidelity "no step output from the real hypervisor"
+		return
+	fi
+	d=$(mktemp -d)
+	if ! "$RX_TOP/build/xen-hotpatch-sim" "$d/sim" init --build-id "$RX_XEN_ID" >/dev/null ||
+		! "$RX_STEPS_BIN" --backend "sim:$d/sim" --dir "$RX_PAYLOADS" "$RX_HERE/fidelity.steps" >"$sim" 2>&1; then
+		bad fidelity "the steps did not run on the simulated hypervisor: $(tail -n 2 "$sim")"
+		rm -rf "$d"
+		return
+	fi
+	rm -rf "$d"
+	local diffs n
+	n=$(grep -c '^step ' "$real")
+	diffs=$(diff <(grep '^step ' "$real") <(grep '^step ' "$sim") | grep '^[<>]')
+	if [ -z "$diffs" ]; then
+		ok fidelity "$n steps: the simulated hypervisor gave the same return codes and states as Xen $RX_XEN_VER"
+	else
+		bad fidelity "the simulated hypervisor differs from the real one (< real Xen, > simulated):"
+		printf '%s\n' "$diffs" | sed 's/^/    /'
+	fi
+}
+
+serial_has() { grep -q -- "$2" "$RX_LOGS/$1.serial"; }
+
+step "boot s1: first boot"
+rx_boot s1 "$IMG" "xhp_rx.stage=s1"
+qrc=$?
+if rx_collect s1 "$qrc"; then
+	if serial_has s1 "check against hypervisor build-id failed"; then
+		ok s1/xen-log-bad-build-id "Xen logged 'check against hypervisor build-id failed' for rx-bad"
+	else
+		bad s1/xen-log-bad-build-id "no 'check against hypervisor build-id failed' in the Xen log"
+	fi
+	if [ "$RX_HAVE_STEPS" = 1 ]; then
+		rx_fidelity
+	fi
+fi
+[ "$RX_HAVE_STEPS" = 1 ] ||
+	bad fidelity "blocked: xhp-steps does not build against build/libxhp.a: $(tail -n 3 "$RX_WORK/steps-build.log" | tr '\n' ' ')"
+if [ "$RX_MODE" = none ]; then
+	bad tool-scenarios "blocked: $missing_tool"
+fi
+
+if [ "$RX_MODE" != none ]; then
+	step "boot s2: the same disk again"
+	rx_boot s2 "$IMG" "xhp_rx.stage=s2"
+	rx_collect s2 $?
+	step "boot s3: xen_hotpatch=0"
+	rx_boot s3 "$IMG" "xhp_rx.stage=s3 xen_hotpatch=0"
+	rx_collect s3 $?
+fi
+[ "$RX_MODE" = deb ] ||
+	bad apt-scenarios "blocked: no project .debs / payload .debs to install with apt (make deb; scripts/xen-hotpatch-mkpkg --deb): scenarios ran with files installed from the tree"
+[ "$RX_HAVE_RPMS" = 1 ] ||
+	bad dnf-scenario "blocked: no project RPMs / payload RPMs for dnf inside dom0 (make rpm; xen-hotpatch-mkpkg --rpm)"
+[ -n "$dracut_mods" ] ||
+	bad initramfs-hook "blocked: dracut module 95xen-hotpatch not installed in the dom0 root"
+
+[ "${RX_KEEP:-0}" = 1 ] || rm -f "$IMG"
+finish
