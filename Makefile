@@ -159,6 +159,21 @@ rpm: dist
 	  $(B)/xen-hotpatch-$(VERSION).tar.gz
 	@ls $(RPM_TOPDIR)/RPMS/*/*.rpm
 
+# Debian packages of this tree (debian/) into $(B)/deb: dpkg-buildpackage runs
+# in an unpacked copy of `make dist`, so the working tree gets no debian/tmp
+# and the .debs do not land in its parent folder.
+DEB_DIR := $(abspath $(B))/deb
+deb: dist
+	@v=$$(dpkg-parsechangelog -S Version); \
+	  [ "$$v" = "$(VERSION)" ] || { echo "debian/changelog: Version $$v, src/xhp.h says $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	tar -C $(DEB_DIR)/src -xzf $(B)/xen-hotpatch-$(VERSION).tar.gz
+	cd $(DEB_DIR)/src/xen-hotpatch-$(VERSION) && dpkg-buildpackage -us -uc -b
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/src/*.changes $(DEB_DIR)/
+	rm -rf $(DEB_DIR)/src
+	@ls $(DEB_DIR)/*.deb
+
 clean:
 	rm -rf build
 

@@ -35,6 +35,7 @@ mkpkg_read_payloads() {
 		fi
 	done
 	if [ -z "$MKPKG_NAME" ]; then
+		# shellcheck disable=SC2086 # split the list on purpose
 		set -- $MKPKG_STEMS
 		MKPKG_NAME=xen-hotpatch-$(printf '%s' "$1" | tr 'A-Z_' 'a-z-')
 	fi

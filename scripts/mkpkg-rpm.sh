@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# shellcheck disable=SC2154 # lib, prog, tool and die come from xen-hotpatch-mkpkg
 # RPM part of xen-hotpatch-mkpkg: mkpkg_rpm writes a payload package spec from
 # payload.spec.in and builds it with rpmbuild (noarch).
 #
@@ -39,8 +40,9 @@ mkpkg_rpm_find_support() {
 	fi
 	macrodir=$(rpm --eval '%{_rpmmacrodir}')
 	attrdir=$(rpm --eval '%{_fileattrsdir}')
-	[ -f "$macrodir/macros.xen-hotpatch" ] && [ -f "$attrdir/xen_hotpatch.attr" ] ||
+	if [ ! -f "$macrodir/macros.xen-hotpatch" ] || [ ! -f "$attrdir/xen_hotpatch.attr" ]; then
 		die "xen-hotpatch-rpm-macros is not installed (or set XEN_HOTPATCH_RPM_MACROS to the spec/ folder of a source tree)"
+	fi
 	MKPKG_RPM_TEMPLATE=""
 	for t in "$lib/payload.spec.in" /usr/share/xen-hotpatch/mkpkg/payload.spec.in; do
 		if [ -f "$t" ]; then MKPKG_RPM_TEMPLATE=$t; break; fi

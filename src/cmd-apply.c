@@ -20,7 +20,8 @@ static bool in_chroot(void)
 	return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
 }
 
-static void plan_json(const struct xhp_plan *p, const struct xhp_session_input *si)
+static void plan_json(const struct xhp_plan *p, const struct xhp_session_input *si,
+		      const struct xhp_inventory *inv)
 {
 	json_object *o = json_object_new_object(), *steps = json_object_new_array(),
 		    *desired = json_object_new_array(), *probs = json_object_new_array();
@@ -44,16 +45,29 @@ static void plan_json(const struct xhp_plan *p, const struct xhp_session_input *
 		json_object_object_add(q, "error", json_object_new_boolean(p->problems[i].error));
 		json_object_array_add(probs, q);
 	}
+	for (i = 0; i < inv->nproblems; i++) {
+		json_object *q = json_object_new_object();
+
+		json_object_object_add(q, "kind", json_object_new_string("invalid"));
+		json_object_object_add(q, "names", json_object_new_string(inv->problems[i].path));
+		json_object_object_add(q, "message", json_object_new_string(inv->problems[i].msg));
+		json_object_object_add(q, "error", json_object_new_boolean(true));
+		json_object_array_add(probs, q);
+	}
 	json_object_object_add(o, "steps", steps);
 	json_object_object_add(o, "desired", desired);
 	json_object_object_add(o, "problems", probs);
 	json_object_object_add(o, "refused", json_object_new_boolean(p->refused));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
-/* Print the planner's problems (orphans, branches, ...) as warnings. */
-static void print_problems(const struct xhp_cli *cli, const struct xhp_plan *p)
+/* Print the planner's problems: an installed payload that cannot be used
+ * (orphan, branch, cycle, duplicate) on stderr, a foreign payload as a
+ * warning; the rest (superseded, blocked, ...) with -v, and at boot the
+ * payloads left out (not proven, quarantined, or above such one) always. */
+static void print_problems(const struct xhp_cli *cli, const struct xhp_plan *p, enum xhp_mode mode)
 {
 	size_t i;
 
@@ -63,10 +77,26 @@ static void print_problems(const struct xhp_cli *cli, const struct xhp_plan *p)
 		if (q->kind == XHP_PROB_REFUSED || q->kind == XHP_PROB_CONTENT)
 			continue; /* reported as the error */
 		if (q->error)
-			cli_error("warning: %s", q->msg);
-		else if (cli->verbose > 0)
+			cli_error("%s%s", q->kind == XHP_PROB_FOREIGN ? "warning: " : "", q->msg);
+		else if (cli->verbose > 0 || (mode == XHP_MODE_BOOT && (q->kind == XHP_PROB_EXCLUDED ||
+									   q->kind == XHP_PROB_ORPHAN)))
 			cli_say(cli, "note: %s", q->msg);
 	}
+}
+
+/* Is an installed payload unusable (malformed or unsafe file, wrong folder,
+ * orphan, cycle, duplicate, unresolved branch)? apply still converges the
+ * rest, and then exits 1: a payload that is never applied is an error. */
+static bool unusable_payloads(const struct xhp_session *s, const struct xhp_plan *p)
+{
+	size_t i;
+
+	if (s->inv.nproblems)
+		return true;
+	for (i = 0; i < p->nproblems; i++)
+		if (p->problems[i].error && p->problems[i].kind != XHP_PROB_FOREIGN)
+			return true;
+	return false;
 }
 
 static int converge(struct xhp_cli *cli, struct xhp_session *s, enum xhp_mode mode, bool dry,
@@ -89,9 +119,11 @@ static int converge(struct xhp_cli *cli, struct xhp_session *s, enum xhp_mode mo
 		xhp_session_input(s, mode, &si);
 		xhp_plan_make(&si.in, &plan);
 		if (cli->json) {
-			plan_json(&plan, &si);
+			plan_json(&plan, &si, &s->inv);
 		} else {
-			print_problems(cli, &plan);
+			for (i = 0; i < s->inv.nproblems; i++)
+				cli_error("%s: never applied", s->inv.problems[i].msg);
+			print_problems(cli, &plan, mode);
 			if (plan.refused)
 				cli_report_failure(cli, s, &plan, -ECANCELED, NULL, 0);
 			else if (!plan.nsteps)
@@ -99,15 +131,15 @@ static int converge(struct xhp_cli *cli, struct xhp_session *s, enum xhp_mode mo
 			else
 				cli_print_plan(cli, &plan, true);
 		}
-		ret = plan.refused ? XHP_EXIT_ERROR : XHP_EXIT_OK;
+		ret = plan.refused || unusable_payloads(s, &plan) ? XHP_EXIT_ERROR : XHP_EXIT_OK;
 		xhp_plan_free(&plan);
 		xhp_session_input_free(&si);
 		return ret;
 	}
 	for (i = 0; i < s->inv.nproblems; i++)
-		cli_error("warning: %s: never applied", s->inv.problems[i].msg);
+		cli_error("%s: never applied", s->inv.problems[i].msg);
 	r = xhp_converge(s, mode, false, &plan, &failed, &hv_rc);
-	print_problems(cli, &plan);
+	print_problems(cli, &plan, mode);
 	if (r < 0) {
 		ret = cli_report_failure(cli, s, &plan, r, failed, hv_rc);
 		xhp_apply_log("%s: failed at %s %s: %s", why, failed ? xhp_step_op_name(failed->op) : "plan",
@@ -118,7 +150,7 @@ static int converge(struct xhp_cli *cli, struct xhp_session *s, enum xhp_mode mo
 				plan.ndesired, plan.ndesired == 1 ? "" : "s");
 		xhp_apply_log("%s: %zu step%s, stack of %zu", why, plan.nsteps, plan.nsteps == 1 ? "" : "s",
 			      plan.ndesired);
-		ret = XHP_EXIT_OK;
+		ret = unusable_payloads(s, &plan) ? XHP_EXIT_ERROR : XHP_EXIT_OK;
 	}
 	xhp_plan_free(&plan);
 	return ret;
@@ -237,8 +269,13 @@ int cmd_boot(struct xhp_cli *cli, int argc, char **argv)
 	struct xhp_err err = { { 0 } };
 	int r;
 
-	(void)argc;
-	(void)argv;
+	/* `boot --root DIR` (DESIGN's form) is the global --root */
+	if (argc == 3 && !strcmp(argv[1], "--root")) {
+		cli->root = argv[2];
+	} else if (argc != 1) {
+		cli_error("usage: xen-hotpatch [--root DIR] boot");
+		return XHP_EXIT_OK;
+	}
 	/* boot never fails: whatever happens, exit 0 and say why */
 	if (killed_by_cmdline()) {
 		cli_say(cli, "xen-hotpatch: xen_hotpatch=0 on the kernel command line: not applying payloads");
@@ -259,6 +296,14 @@ int cmd_boot(struct xhp_cli *cli, int argc, char **argv)
 	if (cli_session_open(cli, &s, true) != 0) {
 		cli_error("not applying payloads at boot");
 		return XHP_EXIT_OK;
+	}
+	{
+		_cleanup_free_ char *state = xhp_path_join(cli->root, "/var/lib/xen-hotpatch");
+
+		if (access(state, F_OK) < 0)
+			cli_say(cli, "xen-hotpatch: %s does not exist (a separate /var not mounted yet?): "
+				     "no payload is proven here, so none is applied now; "
+				     "xen-hotpatch.service reapplies the stack later", state);
 	}
 	r = converge(cli, &s, XHP_MODE_BOOT, false, "boot");
 	if (r)

@@ -182,7 +182,8 @@ int cmd_info(struct xhp_cli *cli, int argc, char **argv)
 		xhp_payload_free(&pl);
 	}
 	if (arr) {
-		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+									 JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(arr);
 	}
 	return ret;

@@ -217,7 +217,8 @@ static void print_json(struct xhp_session *s, const struct view *v)
 	json_object_object_add(o, "quarantined", qua);
 	json_object_object_add(o, "problems", prob);
 	json_object_object_add(o, "in_sync", json_object_new_boolean(v->in_sync));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 

@@ -204,6 +204,7 @@ int xhp_session_quarantine_stale(struct xhp_session *s)
 				 name, boot);
 		if (xhp_mark_set(s->root, "quarantine", ids.v[i], q) == 0) {
 			xhp_mark_del(s->root, "attempts", ids.v[i]);
+			xhp_mark_del(s->root, "proven", ids.v[i]);
 			note(s, "%s: quarantined: its apply in an earlier boot never completed; "
 				"release it with: xen-hotpatch clear %s", name, name);
 			n++;
@@ -289,14 +290,14 @@ static int run_action(struct xhp_session *s, const struct xhp_step *st,
 	default: return -EINVAL;
 	}
 	if (n) {
-		xhp_build_id_hex(&n->id, hex, sizeof(hex));
-		if (!xhp_mark_has(s->root, "proven", hex)) {
-			_cleanup_free_ char *c = xhp_asprintf("%s\n%s\n", n->name, s->boot_id);
+		_cleanup_free_ char *c = xhp_asprintf("%s\n%s\n", n->name, s->boot_id);
 
-			/* written before the hypervisor is touched: if the host dies
-			 * now, the next boot finds it and quarantines the payload */
-			attempt = xhp_mark_set(s->root, "attempts", hex, c) == 0;
-		}
+		/* Written before the hypervisor is touched, for proven payloads too
+		 * (a boot-time apply can kill the host as well): if the host dies
+		 * now, the next run finds it and quarantines the payload. Best
+		 * effort: a read-only root (initramfs) cannot take it. */
+		xhp_build_id_hex(&n->id, hex, sizeof(hex));
+		attempt = xhp_mark_set(s->root, "attempts", hex, c) == 0;
 	}
 	ret = xhp_backend_act(s->be, st->name, a, flags, s->cfg.action_timeout_ms * 1000000u,
 			      s->cfg.deadline_ms, hv_rc);

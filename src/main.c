@@ -16,7 +16,7 @@ static const struct verb {
 	{ "status", 0, 0, cmd_status, "", "applied stack vs installed payloads (exit 3: out of sync)" },
 	{ "apply", 0, 2, cmd_apply, "[--dry-run] [--auto]", "converge the hypervisor to the installed stack" },
 	{ "revert", 1, 1, cmd_revert, "NAME", "revert and unload NAME and everything above it" },
-	{ "boot", 0, 0, cmd_boot, "", "reapply the proven stack at boot (never fails)" },
+	{ "boot", 0, 2, cmd_boot, "[--root DIR]", "reapply the proven stack at boot (never fails)" },
 	{ "clear", 1, -1, cmd_clear, "NAME|BUILD-ID...|--all", "release payloads from quarantine" },
 	{ "version", 0, 0, cmd_version, "", "print the version" },
 };
@@ -31,6 +31,24 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %-28s %s\n", verbs[i].name, verbs[i].usage, verbs[i].help);
 	fputs("\nExit codes: 0 done or nothing to do; 1 error; 2 busy, try again;\n"
 	      "3 (status) out of sync.\n", f);
+}
+
+/* argv[*i] is "--NAME VALUE" or "--NAME=VALUE": 1 with *out set; 0: not
+ * that option; -1: the value is missing. */
+static int opt_value(const char *name, int argc, char **argv, int *i, const char **out)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) || (argv[*i][n] && argv[*i][n] != '='))
+		return 0;
+	if (argv[*i][n] == '=') {
+		*out = argv[*i] + n + 1;
+		return 1;
+	}
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -72,6 +90,34 @@ int main(int argc, char **argv)
 		cli_error("unknown verb \"%s\" (xen-hotpatch --help lists them)", argv[optind]);
 		return 1;
 	}
+	/* global options may also follow the verb (`status --json`), up to "--" */
+	for (i = c = optind + 1; i < argc; i++) {
+		int r = 0;
+
+		if (!strcmp(argv[i], "--")) {
+			while (++i < argc)
+				argv[c++] = argv[i];
+			break;
+		}
+		if (!strcmp(argv[i], "--json"))
+			cli.json = true;
+		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			cli.verbose = -1;
+		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+			cli.verbose = 1;
+		else if ((r = opt_value("--root", argc, argv, &i, &cli.root)) ||
+			 (r = opt_value("--backend", argc, argv, &i, &cli.backend)) ||
+			 (r = opt_value("--config", argc, argv, &i, &cli.config))) {
+			if (r < 0) {
+				cli_error("%s needs a value", argv[i]);
+				return 1;
+			}
+		} else {
+			argv[c++] = argv[i];
+		}
+	}
+	argv[c] = NULL;
+	argc = c;
 	nargs = argc - optind - 1;
 	if (nargs < v->min_args || (v->max_args >= 0 && nargs > v->max_args)) {
 		cli_error("usage: xen-hotpatch %s %s", v->name, v->usage);

@@ -22,9 +22,11 @@
  * ENDBR64 at old_addr, jump distance) are left to the caller; the data they
  * need is returned.
  *
- * libelf walks the file (section headers, symbols, relocations, names), but
- * every offset Xen checks is checked here first: libelf is never asked about
- * bytes that are not known to be inside the file.
+ * libelf walks the file (section headers, symbols, names), but every offset
+ * Xen checks is checked here first: libelf is never asked about bytes that
+ * are not known to be inside the file. Relocation entries are decoded
+ * directly, because Xen accepts a relocation section with a ragged tail and
+ * libelf does not.
  *
  * Where this reader is stricter than Xen it says so in the message ("this
  * tool ..."): 64-byte section headers and 24-byte symbol/relocation entries
@@ -135,8 +137,9 @@ struct ctx {
 	const char **symname;
 	bool *ignored;
 	struct relmap maps[1 + XHP_HOOK_COUNT]; /* funcs, then the hooks */
-	struct func_target *targets;
+	struct func_target *targets;	/* sorted once the functions are read */
 	size_t ntargets;
+	size_t *byaddr;			/* symbols 1.. sorted by (section, value, index) */
 	struct xhp_payload *p;
 	struct xhp_err *err;
 };
@@ -854,24 +857,85 @@ static int read_pointed_string(struct ctx *c, const struct rel *r, char **out,
 	return *out ? 0 : -ENOMEM;
 }
 
+static int cmp_target(const struct func_target *a, const struct func_target *b)
+{
+	if (a->shndx != b->shndx)
+		return a->shndx < b->shndx ? -1 : 1;
+	if (a->value != b->value)
+		return a->value < b->value ? -1 : 1;
+	return 0;
+}
+
+static int cmp_target_q(const void *a, const void *b)
+{
+	return cmp_target(a, b);
+}
+
+static int cmp_byaddr(const void *a, const void *b, void *arg)
+{
+	const struct ctx *c = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const GElf_Sym *x = &c->sym[i], *y = &c->sym[j];
+	struct func_target tx = { x->st_shndx, x->st_value }, ty = { y->st_shndx, y->st_value };
+	int r = cmp_target(&tx, &ty);
+
+	return r ? r : (i < j ? -1 : i > j);
+}
+
+/* Index of the first symbol at (shndx, value) in c->byaddr, or the count. */
+static size_t byaddr_find(struct ctx *c, size_t shndx, uint64_t value)
+{
+	struct func_target key = { shndx, value };
+	size_t lo = 0, hi = c->nsym ? c->nsym - 1 : 0;
+
+	if (!c->byaddr) {
+		size_t i;
+
+		c->byaddr = malloc((hi ? hi : 1) * sizeof(*c->byaddr));
+		if (!c->byaddr)
+			return SIZE_MAX;
+		for (i = 0; i < hi; i++)
+			c->byaddr[i] = i + 1;
+		qsort_r(c->byaddr, hi, sizeof(*c->byaddr), cmp_byaddr, c);
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const GElf_Sym *m = &c->sym[c->byaddr[mid]];
+		struct func_target t = { m->st_shndx, m->st_value };
+
+		if (cmp_target(&t, &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* A readable name for what a relocation points to: the symbol, or for a
- * section symbol the symbol defined at that place, else the section. */
+ * section symbol the symbol defined at that place (a function preferred),
+ * else section+offset. NULL only when out of memory. */
 static char *target_name(struct ctx *c, const struct rel *r)
 {
 	const GElf_Sym *s = &c->sym[r->sym];
-	size_t i, best = 0;
+	size_t k, best = 0, n = c->nsym ? c->nsym - 1 : 0;
 	uint64_t value;
+	char *out = NULL;
 
 	if (GELF_ST_TYPE(s->st_info) != STT_SECTION && c->symname[r->sym][0])
 		return strdup(c->symname[r->sym]);
 	if (s->st_shndx == SHN_UNDEF || s->st_shndx >= c->shnum)
 		return strdup(c->symname[r->sym]);
 	value = s->st_value + (uint64_t)r->addend;
-	for (i = 1; i < c->nsym; i++) {
+	k = byaddr_find(c, s->st_shndx, value);
+	if (k == SIZE_MAX)
+		return NULL;
+	for (; k < n; k++) {
+		size_t i = c->byaddr[k];
 		const GElf_Sym *o = &c->sym[i];
 
-		if (o->st_shndx != s->st_shndx || o->st_value != value ||
-		    GELF_ST_TYPE(o->st_info) == STT_SECTION || !c->symname[i][0])
+		if (o->st_shndx != s->st_shndx || o->st_value != value)
+			break;
+		if (GELF_ST_TYPE(o->st_info) == STT_SECTION || !c->symname[i][0])
 			continue;
 		if (!best || (GELF_ST_TYPE(o->st_info) == STT_FUNC &&
 			      GELF_ST_TYPE(c->sym[best].st_info) != STT_FUNC))
@@ -881,14 +945,10 @@ static char *target_name(struct ctx *c, const struct rel *r)
 		return strdup(c->symname[best]);
 	if (value == 0)
 		return strdup(c->sec[s->st_shndx].name);
-	{
-		char *out = NULL;
-
-		if (asprintf(&out, "%s+%#llx", c->sec[s->st_shndx].name,
-			     (unsigned long long)value) < 0)
-			return NULL;
-		return out;
-	}
+	if (asprintf(&out, "%s+%#llx", c->sec[s->st_shndx].name,
+		     (unsigned long long)value) < 0)
+		return NULL;
+	return out;
 }
 
 static int parse_funcs(struct ctx *c)
@@ -1245,9 +1305,12 @@ static int add_name(struct ctx *c, char ***v, size_t *n, const char *name, size_
 static int build_symbols(struct ctx *c)
 {
 	struct xhp_payload *p = c->p;
-	size_t i, j;
+	struct func_target key;
+	size_t i;
 	int rc;
 
+	if (c->ntargets)
+		qsort(c->targets, c->ntargets, sizeof(*c->targets), cmp_target_q);
 	for (i = 1; i < c->nsym; i++) {
 		if (c->sym[i].st_shndx == SHN_UNDEF) {
 			rc = add_name(c, &p->undef_syms, &p->nundef_syms, c->symname[i], SIZE_MAX);
@@ -1259,11 +1322,10 @@ static int build_symbols(struct ctx *c)
 			continue;
 		/* Not new if it is where some function's new_addr points
 		 * (Xen compares addresses). */
-		for (j = 0; j < c->ntargets; j++)
-			if (c->targets[j].shndx == c->sym[i].st_shndx &&
-			    c->targets[j].value == c->sym[i].st_value)
-				break;
-		if (j < c->ntargets)
+		key.shndx = c->sym[i].st_shndx;
+		key.value = c->sym[i].st_value;
+		if (c->ntargets && bsearch(&key, c->targets, c->ntargets,
+					   sizeof(*c->targets), cmp_target_q))
 			continue;
 		rc = add_name(c, &p->new_syms, &p->nnew_syms, c->symname[i], KSYM_NAME_LEN - 1);
 		if (rc)
@@ -1289,6 +1351,7 @@ static void ctx_free(struct ctx *c)
 	free(c->symname);
 	free(c->ignored);
 	free(c->targets);
+	free(c->byaddr);
 }
 
 static int parse(struct ctx *c)

@@ -113,6 +113,40 @@ static void desire(struct xhp_plan *p, int node)
 	p->desired[p->ndesired++] = node;
 }
 
+/* Is node d loaded in the hypervisor (ours, same name and build-id)? */
+static bool node_loaded(const struct xhp_plan_input *in, const struct xhp_pnode *d)
+{
+	size_t k;
+
+	for (k = 0; k < in->nloaded; k++)
+		if (in->loaded[k].ours && !strcmp(in->loaded[k].name, d->name) &&
+		    xhp_build_id_eq(&in->loaded[k].id, &d->id))
+			return true;
+	return false;
+}
+
+/* The payload left out on purpose (blocked, quarantined, not proven) that
+ * a's chain goes through, or NULL. */
+static const struct xhp_pnode *excluded_below(const struct xhp_plan_input *in,
+					      const struct xhp_pnode *a)
+{
+	size_t steps, k;
+
+	for (steps = 0; steps < in->nnodes; steps++) {
+		const struct xhp_pnode *parent = NULL;
+
+		for (k = 0; k < in->nnodes; k++)
+			if (xhp_build_id_eq(&in->nodes[k].id, &a->depends))
+				parent = &in->nodes[k];
+		if (!parent || parent == a)
+			return NULL;
+		if (parent->excluded)
+			return parent;
+		a = parent;
+	}
+	return NULL;
+}
+
 static void build_desired(const struct xhp_plan_input *in, struct xhp_plan *p)
 {
 	size_t n = in->nnodes, i, j;
@@ -131,12 +165,21 @@ static void build_desired(const struct xhp_plan_input *in, struct xhp_plan *p)
 		}
 		for (j = 0; j < i; j++) {
 			if (mark[j] != N_OUT && xhp_build_id_eq(&a->id, &in->nodes[j].id)) {
-				_cleanup_free_ char *names = xhp_asprintf("%s %s", in->nodes[j].name, a->name);
+				/* the first by name is used, unless the other one is the
+				 * one loaded (Xen refuses a second payload of one build-id) */
+				size_t keep = j, drop = i;
+				_cleanup_free_ char *names = NULL;
 
-				mark[i] = N_OUT;
+				if (node_loaded(in, a) && !node_loaded(in, &in->nodes[j])) {
+					keep = i;
+					drop = j;
+				}
+				names = xhp_asprintf("%s %s", in->nodes[keep].name, in->nodes[drop].name);
+				mark[drop] = N_OUT;
 				problem(p, XHP_PROB_DUPLICATE, true, names,
 					"%s and %s have the same build-id %s: only %s is used",
-					in->nodes[j].name, a->name, hex(&a->id, h1), in->nodes[j].name);
+					in->nodes[keep].name, in->nodes[drop].name, hex(&a->id, h1),
+					in->nodes[keep].name);
 				break;
 			}
 		}
@@ -275,7 +318,7 @@ static void build_desired(const struct xhp_plan_input *in, struct xhp_plan *p)
 		}
 	}
 	for (i = 0; i < n; i++) {
-		const struct xhp_pnode *a = &in->nodes[i];
+		const struct xhp_pnode *a = &in->nodes[i], *x;
 		int parent = -1;
 		size_t k;
 
@@ -285,7 +328,12 @@ static void build_desired(const struct xhp_plan_input *in, struct xhp_plan *p)
 		for (k = 0; k < n; k++)
 			if (xhp_build_id_eq(&in->nodes[k].id, &a->depends))
 				parent = (int)k;
-		if (parent >= 0)
+		if (parent >= 0 && (x = excluded_below(in, a)))
+			/* it waits for a payload left out on purpose: no error */
+			problem(p, XHP_PROB_ORPHAN, false, a->name,
+				"%s stacks on %s, which is left out (%s: %s)", a->name,
+				in->nodes[parent].name, x->name, x->excluded);
+		else if (parent >= 0)
 			problem(p, XHP_PROB_ORPHAN, true, a->name,
 				"%s stacks on %s, which is not in the stack", a->name,
 				in->nodes[parent].name);
@@ -417,7 +465,13 @@ int xhp_plan_make(const struct xhp_plan_input *in, struct xhp_plan *p)
 	       same(&in->loaded[p->applied[prefix]], &in->nodes[p->desired[prefix]]))
 		prefix++;
 
-	bool change = !(prefix == p->napplied && prefix == p->ndesired);
+	/* foreign payloads applied on top of ours are left alone: when the stack
+	 * below them is the desired one, nothing is to change */
+	size_t nours = p->napplied;
+
+	while (nours > 0 && !in->loaded[p->applied[nours - 1]].ours)
+		nours--;
+	bool change = !(prefix == nours && prefix == p->ndesired);
 
 	if (change && foreign_applied) {
 		for (i = 0; i < in->nloaded; i++)

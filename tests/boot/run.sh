@@ -102,7 +102,14 @@ done
 ok "root, commands, $TOOL, $SIM"
 
 rm -rf "$W"
-mkdir -p "$W"
+mkdir -p "$W/bin"
+# One snapshot of the binaries for the whole run (a rebuild may happen meanwhile).
+if ! cp "$TOOL" "$W/bin/xen-hotpatch" || ! cp "$SIM" "$W/bin/xen-hotpatch-sim"; then
+	nok "copy the binaries"
+	summary
+fi
+TOOL=$W/bin/xen-hotpatch
+SIM=$W/bin/xen-hotpatch-sim
 
 # ---- scripts ------------------------------------------------------------------
 say "scripts: shellcheck"
@@ -443,6 +450,17 @@ scenarios() {
 		boot "$kind" "$d" XEN_HOTPATCH_SIM_FAIL=apply:mm-mid:crash
 	has "$name: the log says the tool failed and the boot goes on" "$KMSG" \
 		'^<28>xen-hotpatch: .*exited [0-9]+; the boot goes on'
+	# The host died applying mm-mid at boot (the attempt record was written
+	# first, the root being writable): the next boot quarantines mm-mid
+	# instead of dying again, and keeps what lies below it.
+	check "$name: boot after the boot-time crash returns 0" boot "$kind" "$d"
+	same "$name: a boot-time crash quarantines mm-mid: the stack stops below it" \
+		"zz-base" "$(applied "$d")"
+	has "$name: the log says mm-mid is quarantined" "$KMSG" 'mm-mid.*quarantine'
+	check "$name: clear mm-mid" runtime "$d" clear mm-mid
+	out=$(runtime "$d" apply 2>&1)
+	same "$name: after clear, apply puts the stack back (exit 0)" \
+		"0: zz-base mm-mid aa-top late-p4" "$?: $(applied "$d")"
 
 	# 3. Kill switch: command line (the hook's own check, then the tool's) and policy.
 	case $kind in

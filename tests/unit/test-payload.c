@@ -432,6 +432,22 @@ static void m_rela_nonalloc_target(struct img *m)
 	r->r_info = ELF64_R_INFO(0, 99);
 }
 
+static void m_rela_ragged(struct img *m) { sh(m, sec(m, ".rela.livepatch.funcs"))->sh_size += 5; }
+static void m_symtab_unaligned(struct img *m)
+{
+	/* a copy of the symbol table at an odd file offset */
+	size_t i = sec(m, ".symtab"), n = sh(m, i)->sh_size;
+	uint8_t *copy = malloc(n + 3);
+	size_t off;
+
+	assert_non_null(copy);
+	memset(copy, 0, 3);
+	memcpy(copy + 3, m->b + sh(m, i)->sh_offset, n);
+	off = append(m, copy, n + 3);
+	free(copy);
+	sh(m, i)->sh_offset = off + 3;
+}
+
 /* -- mandatory sections -- */
 static void m_no_depends(struct img *m) { rename_sec(m, ".livepatch.depends", ".livepatch.dependz"); }
 static void m_no_xen_depends(struct img *m) { rename_sec(m, ".livepatch.xen_depends", ".xen_depends"); }
@@ -525,6 +541,15 @@ static void m_new_addr_section_sym(struct img *m)
 			break;
 	assert_true(i < n);
 	r->r_info = ELF64_R_INFO(i, R_X86_64_64);
+}
+static void m_new_addr_section_offset(struct img *m)
+{
+	/* against .rodata.str1.1 + 3, where no symbol is defined */
+	Elf64_Rela *r = rela(m, ".rela.livepatch.funcs", 1);
+	Elf64_Rela *name = rela(m, ".rela.livepatch.funcs", 0);
+
+	r->r_info = ELF64_R_INFO(ELF64_R_SYM(name->r_info), R_X86_64_64);
+	r->r_addend = 3;
 }
 static void m_expect_rsv(struct img *m) { *func_field(m, 1, 72, 1) = (uint8_t)(0x80 | 1 | 5 << 1); }
 
@@ -791,6 +816,14 @@ static void c_new_section(struct img *m, const struct xhp_payload *p)
 	assert_false(has(p->new_syms, p->nnew_syms, "new_do_foo"));
 }
 
+static void c_new_section_offset(struct img *m, const struct xhp_payload *p)
+{
+	(void)m;
+	assert_true(p->funcs[0].has_new);
+	assert_string_equal(p->funcs[0].new_sym, ".rodata.str1.1+0x3");
+	assert_true(has(p->new_syms, p->nnew_syms, "new_do_foo"));
+}
+
 static void c_rsv(struct img *m, const struct xhp_payload *p)
 {
 	(void)m;
@@ -946,6 +979,8 @@ static const struct tcase cases[] = {
 	BAD("rela-pc32-past", FUNCS, m_rela_pc32_past, -EINVAL, ".rela.text.new_do_foo[0]: offset 0xe is past section .text.new_do_foo (17 bytes)"),
 	BAD("rela-ignored-symbol", FUNCS, m_rela_ignored, -EINVAL,
 	    ".rela.livepatch.funcs[0]: relocation against non-allocated section .rodata.str1.1"),
+	OK("rela-ragged-tail-ignored", FUNCS, m_rela_ragged, c_funcs),
+	OK("symtab-unaligned", FUNCS, m_symtab_unaligned, NULL),
 	OK("rela-bad-target-skipped", FUNCS, m_rela_info_past, NULL),
 	OK("rela-nonalloc-target-skipped", FUNCS, m_rela_nonalloc_target, NULL),
 
@@ -987,6 +1022,7 @@ static const struct tcase cases[] = {
 	BAD("new-addr-none-makes-nop", FUNCS, m_new_addr_none, -EOPNOTSUPP, ".livepatch.funcs[0] (do_foo): NOP patch of 32 bytes"),
 	OK("new-addr-undefined", FUNCS, m_new_addr_undef, c_new_undef),
 	OK("new-addr-section-symbol", FUNCS, m_new_addr_section_sym, c_new_section),
+	OK("new-addr-section-offset", FUNCS, m_new_addr_section_offset, c_new_section_offset),
 	OK("expect-rsv-kept", FUNCS, m_expect_rsv, c_rsv),
 
 	/* hooks */

@@ -523,6 +523,11 @@ static void test_upload_name_and_size_rules(void **state)
 	name[127] = 'n';
 	assert_int_equal(xhp_sim_get(g_sim, name, &(struct xhp_status){ 0, 0 }), -EINVAL);
 
+	/* size 1 (just the NUL) passes Xen's get_name(): "" is a valid name */
+	assert_int_equal(xhp_sim_upload(g_sim, "", buf, len), 0);
+	assert_status("", XHP_STATE_CHECKED, 0);
+	assert_int_equal(act("", XHP_ACTION_UNLOAD), 0);
+
 	assert_int_equal(xhp_sim_upload(g_sim, "zero", buf, 0), -EINVAL);
 	assert_int_equal(xhp_sim_upload(g_sim, "null", NULL, len), -EFAULT);
 	big = calloc(1, XHP_PAYLOAD_MAX_SIZE + 1);
