@@ -132,9 +132,28 @@ static int print_query(const char *path, const struct xhp_payload *pl, const cha
 			v = xhp_payload_modinfo(pl, "version");
 		else if (!strncmp(k, "modinfo.", 8))
 			v = xhp_payload_modinfo(pl, k + 8);
+		else if (!strcmp(k, "modinfo")) {
+			/* every key=value, separated by ';' */
+			size_t i, n = 1;
+
+			for (i = 0; i < pl->nmodinfo; i++)
+				n += strlen(pl->modinfo[i].key) + 2 +
+				     (pl->modinfo[i].value ? strlen(pl->modinfo[i].value) : 0);
+			stem = xhp_calloc(n, 1);
+			for (i = 0; i < pl->nmodinfo; i++) {
+				if (i)
+					strcat(stem, ";");
+				strcat(stem, pl->modinfo[i].key);
+				if (pl->modinfo[i].value) {
+					strcat(stem, "=");
+					strcat(stem, pl->modinfo[i].value);
+				}
+			}
+			v = stem;
+		}
 		else {
 			cli_error("--query: unknown field \"%s\" (name build_id depends xen_depends "
-				  "stacks_on version modinfo.KEY)", k);
+				  "stacks_on version modinfo modinfo.KEY)", k);
 			return -EINVAL;
 		}
 		printf("%s%s", first ? "" : "\t", v ? v : "");

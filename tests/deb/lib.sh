@@ -114,7 +114,8 @@ deb_root_new() {
 	local dir=$1
 	deb_root_done "$dir"
 	mkdir -p "$dir"
-	tar -C "$dir" -xf "$DEB_ROOT_TAR"
+	tar -C "$dir" -xf "$DEB_ROOT_TAR" || return 1
+	cp /etc/resolv.conf "$dir/etc/resolv.conf" 2> /dev/null || :
 	mkdir -p "$DEB_ARCHIVES"
 	# archive packages downloaded by earlier groups (hard links: no copy)
 	find "$DEB_ARCHIVES" -name '*.deb' -exec cp -l {} "$dir/var/cache/apt/archives/" \; 2>/dev/null ||

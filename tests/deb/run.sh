@@ -1,5 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2317 # check_* functions are called through t()
+# shellcheck disable=SC2016 # ${...} in single quotes: dpkg formats and substvars
 # tests/deb/run.sh: the Debian packaging tier (issue 4). Real dpkg-buildpackage,
 # lintian, debhelper, dpkg and apt; the real xen-hotpatch tool from the .debs
 # `make deb` builds, installed with apt into debootstrap roots, on the
@@ -118,7 +119,9 @@ check_built() {
 }
 t "make deb: xen-hotpatch, -dracut, -initramfs-tools and dh-xen-hotpatch $V" check_built
 for p in "$TOOL_DEB" "$DH_DEB"; do dpkg-deb -x "$p" "$PKG" || fatal "dpkg-deb -x $p"; done
-[ -x "$tool" ] && [ -x "$simctl" ] || fatal "the xen-hotpatch package has no usr/sbin/xen-hotpatch or usr/bin/xen-hotpatch-sim"
+if [ ! -x "$tool" ] || [ ! -x "$simctl" ]; then
+	fatal "the xen-hotpatch package has no usr/sbin/xen-hotpatch or usr/bin/xen-hotpatch-sim"
+fi
 
 check_tool_package() {
 	local c=$work/ctl-tool
@@ -215,7 +218,7 @@ check_relations() {
 		eq "$(dpkg-deb -f "$(pdeb xen-hotpatch-other-xen 1)" Provides)" "xen-hotpatch-id-$FOR_OTHER_XEN_ID" "other-xen Provides" &&
 		dpkg-deb -c "$(pdeb xen-hotpatch-other-xen 1)" | grep -q " \./usr/lib/xen-hotpatch/$OTHER_XEN_ID/for-other-xen.livepatch$" &&
 		eq "$(dpkg-deb -f "$(pdeb xen-hotpatch-cumulative 5)" Provides Replaces Breaks | tr '\n' '|')" \
-			"Provides: xen-hotpatch-id-$(. "$P/ids.env"; "$tool" info --query build_id "$P/cum-v5.livepatch"), xen-hotpatch-cum|Replaces: xen-hotpatch-cum|Breaks: xen-hotpatch-cum|" \
+			"Provides: xen-hotpatch-id-$("$tool" info --query build_id "$P/cum-v5.livepatch"), xen-hotpatch-cum|Replaces: xen-hotpatch-cum|Breaks: xen-hotpatch-cum|" \
 			"--obsoletes relations"
 }
 t "payload .debs: Provides/Depends from the build-id notes, payload under /usr/lib/xen-hotpatch/<xen id>/" check_relations
@@ -290,11 +293,15 @@ check_bad_payload() {
 		echo "dpkg-buildpackage succeeded with a truncated payload"
 		return 1
 	fi
-	has "$L/dh-bad.log" '^dh_xen_hotpatch: error: .*truncated.livepatch is not a valid Xen livepatch payload' &&
-		grep -qF -- "${msg#xen-hotpatch: }" "$L/dh-bad.log" ||
-		{ echo "the build log lacks the tool's message: $msg"; return 1; }
-	ls "$S"/xhp-test-bad_*.deb > /dev/null 2>&1 && { echo "a .deb was written"; return 1; }
-	return 0
+	has "$L/dh-bad.log" '^dh_xen_hotpatch: error: .*truncated.livepatch is not a valid Xen livepatch payload' || return 1
+	if ! grep -qF -- "${msg#xen-hotpatch: }" "$L/dh-bad.log"; then
+		echo "the build log lacks the tool's message: $msg"
+		return 1
+	fi
+	if ls "$S"/xhp-test-bad_*.deb > /dev/null 2>&1; then
+		echo "a .deb was written"
+		return 1
+	fi
 }
 t "dh_xen_hotpatch: a malformed payload fails the build with the tool's message" check_bad_payload
 
@@ -370,11 +377,13 @@ set_policy() {
 }
 # publish DEB...: add packages to the root's repository and refresh its index
 publish() {
-	cp "$@" "$R/srv/xhp-repo/" &&
-		(cd "$R/srv/xhp-repo" && dpkg-scanpackages -m . > Packages 2> /dev/null) &&
-		apt_root "$R" update -o Dir::Etc::SourceList=sources.list.d/xhp-local.list \
-			-o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 > "$L/apt-update.log" 2>&1 ||
-		{ cat "$L/apt-update.log"; return 1; }
+	cp "$@" "$R/srv/xhp-repo/" || return 1
+	(cd "$R/srv/xhp-repo" && dpkg-scanpackages -m . > Packages 2> /dev/null) || return 1
+	if ! apt_root "$R" update -o Dir::Etc::SourceList=sources.list.d/xhp-local.list \
+		-o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 > "$L/apt-update.log" 2>&1; then
+		cat "$L/apt-update.log"
+		return 1
+	fi
 }
 STEP=0
 # apt_step NAME ARGS...: apt-get ARGS in the root; output in $OUT; marks
@@ -414,11 +423,10 @@ status_rc() {
 	in_root "$R" xen-hotpatch status > "$L/status.log" 2>&1
 	echo $?
 }
-installed() { in_root "$R" dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' "$@" 2>&1; }
+installed() { in_root "$R" dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' "$@" 2> /dev/null; }
 pkg_state() { in_root "$R" dpkg-query -W -f '${db:Status-Abbrev}' "$1" 2> /dev/null | tr -d ' '; }
 payload_file() { echo "$R/usr/lib/xen-hotpatch/$1/$2.livepatch"; }
 
-ALL_PAYLOADS=("$D"/*.deb)
 
 # ---- group A: a chain installed in one run; removals; purge -------------------------
 say "group A: chain (policy always)"
@@ -444,7 +452,8 @@ if new_root chain always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1)"
 	t "4: apt-get remove of the top package: reverted and unloaded" check_4a
 
 	apt_step reinstall-top install xen-hotpatch-aa-top
-	t "4: reinstalled top applied again" eval 'apt_ok && eq "$(applied)" "zz-base mm-middle aa-top" "applied stack"'
+	check_4r() { apt_ok && eq "$(applied)" "zz-base mm-middle aa-top" "applied stack"; }
+	t "4: reinstalled top applied again" check_4r
 
 	apt_step remove-middle remove xen-hotpatch-mm-middle
 	check_4b() {
@@ -459,9 +468,12 @@ if new_root chain always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1)"
 
 	apt_step purge-payloads purge xen-hotpatch-zz-base
 	check_4c() {
-		apt_ok && eq "$(applied)" "" "applied stack" && converged_once &&
-			eq "$(installed 'xen-hotpatch-*' | grep -v ' un$' || true)" "" "payload packages left in dpkg" &&
-			[ ! -e "$R/usr/lib/xen-hotpatch/$H" ] || { echo "$R/usr/lib/xen-hotpatch/$H left"; return 1; }
+		apt_ok && eq "$(applied)" "" "applied stack" && eq "$(loaded)" "" "loaded" && converged_once &&
+			eq "$(installed 'xen-hotpatch-*' | grep -v ' un$')" "" "payload packages left in dpkg" || return 1
+		if [ -e "$R/usr/lib/xen-hotpatch/$H" ]; then
+			echo "/usr/lib/xen-hotpatch/$H left"
+			return 1
+		fi
 	}
 	t "4: apt-get purge of the last payload package: reverted, nothing left of it" check_4c
 
@@ -487,7 +499,8 @@ deb_root_done "$R"
 say "group B: cumulative upgrades (policy always)"
 if new_root cumulative always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-cum 2)"; then
 	apt_step install-cum2 install --no-install-recommends xen-hotpatch xen-hotpatch-cum
-	t "3: cumulative v2 installed and applied" eval 'apt_ok && eq "$(applied)" "cum-v2" "applied stack" && converged_once'
+	check_3i() { apt_ok && eq "$(applied)" "cum-v2" "applied stack" && converged_once; }
+	t "3: cumulative v2 installed and applied" check_3i
 
 	publish "$(pdeb xen-hotpatch-cum 3)"
 	apt_step upgrade-cum3 upgrade
@@ -497,7 +510,7 @@ if new_root cumulative always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-cum 2)
 			eq "$(new_actions | grep -E '^(apply|replace|revert) ' | tr '\n' ',')" "replace cum-v3," "actions that change the stack" &&
 			eq "$(sim | jq "[.history[$N_HIST:][] | select(length == 0)] | length")" 0 "empty stacks in the history since the upgrade began" &&
 			eq "$(loaded)" "cum-v3" "loaded (the old payload unloaded)" &&
-			has "$OUT" 'unload cum-v2' &&
+			has "$OUT" 'unload cum-v2' && [ -f "$(payload_file "$H" cum-v3)" ] &&
 			[ ! -e "$(payload_file "$H" cum-v2)" ] && converged_once
 	}
 	t "3: apt-get upgrade of a cumulative package: one REPLACE, never unpatched, old payload unloaded" check_3
@@ -515,9 +528,12 @@ if new_root cumulative always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-cum 2)
 	check_7() {
 		apt_ok &&
 			eq "$(installed xen-hotpatch xen-hotpatch-cum | tr '\n' ',')" "xen-hotpatch $V2 ii ,xen-hotpatch-cum 4-1 ii ," "versions" &&
-			converged_once &&
-			trigprocs | tail -n 1 | grep -q " trigproc xen-hotpatch:[a-z0-9]* $V2 " ||
-			{ echo "the trigger did not run with xen-hotpatch $V2:"; trigprocs | tail -n 3; return 1; }
+			converged_once || return 1
+		if ! trigprocs | tail -n 1 | grep -q " trigproc xen-hotpatch:[a-z0-9]* $V2 "; then
+			echo "the trigger did not run with xen-hotpatch $V2:"
+			trigprocs | tail -n 3
+			return 1
+		fi
 		eq "$(applied)" "cum-v4" "applied stack" &&
 			eq "$(new_actions | grep -E '^(apply|replace|revert) ' | tr '\n' ',')" "replace cum-v4," "actions that change the stack" &&
 			eq "$(loaded)" "cum-v4" "loaded"
@@ -544,13 +560,18 @@ say "group C: where the hypervisor must not be touched"
 if new_root skip auto && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1)" \
 	"$(pdeb xen-hotpatch-mm-middle 1)" "$(pdeb xen-hotpatch-aa-top 1)"; then
 	apt_step auto-in-chroot install --no-install-recommends xen-hotpatch xen-hotpatch-zz-base
-	t "5: policy auto in a chroot: installed, hypervisor untouched, the tool says why" eval \
-		'apt_ok && [ -f "$(payload_file "$H" zz-base)" ] && untouched && has "$OUT" "xen-hotpatch: running in a chroot" && converged_once'
+	check_5auto() {
+		apt_ok && [ -f "$(payload_file "$H" zz-base)" ] && untouched &&
+			has "$OUT" "xen-hotpatch: running in a chroot" && converged_once
+	}
+	t "5: policy auto in a chroot: installed, hypervisor untouched, the tool says why" check_5auto
 
 	set_policy never
 	apt_step never install xen-hotpatch-mm-middle
-	t "5: policy never: installed, hypervisor untouched, the tool says so" eval \
-		'apt_ok && [ -f "$(payload_file "$H" mm-middle)" ] && untouched && has "$OUT" "apply_on_install = never"'
+	check_5b() {
+		apt_ok && [ -f "$(payload_file "$H" mm-middle)" ] && untouched && has "$OUT" "apply_on_install = never"
+	}
+	t "5: policy never: installed, hypervisor untouched, the tool says so" check_5b
 
 	# DPKG_ROOT: dpkg --root with the maintainer scripts run on this host. The
 	# root's policy says always, so only the DPKG_ROOT guard keeps the
@@ -567,8 +588,12 @@ if new_root skip auto && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1)" \
 	PATH=$spy:$PATH dpkg --root="$R" --force-script-chrootless -i "$(pdeb xen-hotpatch-aa-top 1)" > "$OUT" 2>&1
 	APT_RC=$?
 	check_5c() {
-		apt_ok && [ -f "$(payload_file "$H" aa-top)" ] && untouched &&
-			[ ! -e "$spy/calls" ] || { echo "the tool was called:"; cat "$spy/calls"; return 1; }
+		apt_ok && [ -f "$(payload_file "$H" aa-top)" ] && untouched || return 1
+		if [ -e "$spy/calls" ]; then
+			echo "the tool was called:"
+			cat "$spy/calls"
+			return 1
+		fi
 		has "$OUT" "xen-hotpatch: installing into $R: hypervisor left alone"
 	}
 	t "5: DPKG_ROOT (dpkg --root, scripts on the host): installed, the tool not run, exit 0" check_5c
@@ -576,8 +601,12 @@ if new_root skip auto && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1)" \
 	# The same root does converge when asked: the skips above were the guards'.
 	mark
 	in_root "$R" xen-hotpatch apply --auto > "$L/apply-auto.log" 2>&1
-	t "5: (control) apply --auto in that root with policy always applies the chain" eval \
-		'eq "$(applied)" "zz-base mm-middle aa-top" "applied stack"'
+	check_5d() {
+		eq "$(applied)" "zz-base mm-middle aa-top" "applied stack" && return 0
+		cat "$L/apply-auto.log"
+		return 1
+	}
+	t "5: (control) apply --auto in that root with policy always applies the chain" check_5d
 else
 	ko "group C: root setup"
 fi
@@ -603,8 +632,11 @@ if new_root failure always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1
 	t "6: injected apply failure: apt succeeds, the failure is shown, status exits 3" check_6
 
 	apt_step reinstall-top install --reinstall xen-hotpatch-aa-top
-	t "6: without the failure the next apt run converges the whole chain" eval \
-		'apt_ok && eq "$(applied)" "zz-base mm-middle aa-top" "applied stack" && eq "$(status_rc)" 0 "status exit" && converged_once'
+	check_6b() {
+		apt_ok && eq "$(applied)" "zz-base mm-middle aa-top" "applied stack" &&
+			eq "$(status_rc)" 0 "status exit" && converged_once
+	}
+	t "6: without the failure the next apt run converges the whole chain" check_6b
 else
 	ko "group D: root setup"
 fi

@@ -1200,6 +1200,165 @@ static void hook_tables(void **state)
 
 static char tmpdir[64];
 
+/* ---- cross-check with tests/fixtures/forge-payload.sh ---------------------
+ * An independent maker of payloads (gcc -S + generated assembly + as +
+ * objcopy -I binary + ld -r --build-id=sha1): its good payloads must parse
+ * to what it was asked to build, with the build-id it reports (readelf), and
+ * each of its --bad kinds must be refused with the errno Xen gives. */
+
+static char *forge_path(void)
+{
+	const char *top = getenv("XHP_TOP");
+	char *p;
+
+	if (asprintf(&p, "%s/tests/fixtures/forge-payload.sh", top && *top ? top : ".") < 0)
+		abort();
+	return p;
+}
+
+/* Run forge-payload.sh -o DIR/NAME.livepatch --xen-id XEN_ID ARGS; returns
+ * the path (malloc'd) and the build-id it printed in id (may be ""). */
+static char *forge(const char *name, const char *args, char *id, size_t idsz)
+{
+	char *script = forge_path(), *out, *cmd;
+	FILE *f;
+	size_t n;
+
+	if (asprintf(&out, "%s/%s.livepatch", tmpdir, name) < 0 ||
+	    asprintf(&cmd, "'%s' -o '%s' --xen-id " XEN_ID " %s 2>&1", script, out, args) < 0)
+		abort();
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(id, 1, idsz - 1, f);
+	id[n] = '\0';
+	if (pclose(f) != 0)
+		fail_msg("%s failed: %s", cmd, id);
+	id[strcspn(id, "\n")] = '\0';
+	free(cmd);
+	free(script);
+	return out;
+}
+
+static int forge_present(void **state)
+{
+	char *script = forge_path();
+	int ok = access(script, X_OK) == 0;
+
+	(void)state;
+	free(script);
+	return ok ? 0 : -1;
+}
+
+static void forge_good(void **state)
+{
+	char id[256], h[XHP_BUILD_ID_HEX_SIZE], *path, *dep;
+	struct xhp_payload p, q;
+
+	if (forge_present(state))
+		skip();
+	path = forge("fg-one", "--func do_foo:16 --nop do_bar:5:8 --expect 5548 "
+		     "--modinfo version=2 --modinfo name=fg", id, sizeof(id));
+	assert_int_equal(xhp_payload_load(path, &p, NULL, NULL, &last_err), 0);
+	assert_string_equal(xhp_build_id_hex(&p.id, h, sizeof(h)), id);
+	hex_eq(&p.depends, XEN_ID);
+	hex_eq(&p.xen_depends, XEN_ID);
+	assert_int_equal(p.nfuncs, 2);
+	assert_string_equal(p.funcs[0].name, "do_foo");
+	assert_true(p.funcs[0].has_new);
+	assert_non_null(p.funcs[0].new_sym);
+	assert_int_equal(p.funcs[0].old_size, 16);
+	assert_true(p.funcs[0].expect_enabled);
+	assert_int_equal(p.funcs[0].expect_len, 2);
+	assert_memory_equal(p.funcs[0].expect_data, "\x55\x48", 2);
+	assert_string_equal(p.funcs[1].name, "do_bar");
+	assert_false(p.funcs[1].has_new);
+	assert_int_equal(p.funcs[1].new_size, 5);
+	assert_int_equal(p.funcs[1].old_size, 8);
+	assert_string_equal(xhp_payload_modinfo(&p, "version"), "2");
+	assert_string_equal(xhp_payload_modinfo(&p, "name"), "fg");
+	assert_true(p.safe_to_reapply);
+	assert_false(has(p.new_syms, p.nnew_syms, p.funcs[0].new_sym));
+	dep = strdup(id);
+	assert_non_null(dep);
+	free(path);
+
+	/* stacked on the first, hooks only, with .data */
+	{
+		char args[256];
+
+		snprintf(args, sizeof(args), "--depends-id %s --no-funcs --hook load "
+			 "--hook preapply --hook revert --data", dep);
+		path = forge("fg-two", args, id, sizeof(id));
+	}
+	assert_int_equal(xhp_payload_load(path, &q, NULL, NULL, &last_err), 0);
+	assert_string_equal(xhp_build_id_hex(&q.id, h, sizeof(h)), id);
+	assert_string_equal(xhp_build_id_hex(&q.depends, h, sizeof(h)), dep);
+	assert_int_equal(q.nfuncs, 0);
+	assert_int_equal(q.hooks_present, 1u << XHP_HOOK_LOAD | 1u << XHP_HOOK_PREAPPLY |
+			 1u << XHP_HOOK_REVERT);
+	assert_int_equal(q.hooks_enabled, q.hooks_present);
+	assert_false(q.safe_to_reapply);
+	xhp_payload_free(&p);
+	xhp_payload_free(&q);
+	unlink(path);
+	free(path);
+	snprintf(id, sizeof(id), "%s/fg-one.livepatch", tmpdir);
+	unlink(id);
+	free(dep);
+}
+
+static void forge_bad(void **state)
+{
+	static const struct {
+		const char *kind;
+		int rc;
+		const char *msg;
+	} bad[] = {
+		{ "not-elf", -EINVAL, "not an ELF file" },
+		{ "truncated", -EINVAL, "truncated: section header table ends at" },
+		{ "elf32", -EOPNOTSUPP, "ELF class 32" },
+		{ "wrong-machine", -EOPNOTSUPP, "machine 183 (AArch64)" },
+		{ "exec", -EOPNOTSUPP, "ELF type 2 (ET_EXEC)" },
+		{ "dyn", -EOPNOTSUPP, "ELF type 3 (ET_DYN)" },
+		{ "no-build-id", -EINVAL, "missing section .note.gnu.build-id" },
+		{ "no-depends", -EINVAL, "missing section .livepatch.depends" },
+		{ "no-xen-depends", -EINVAL, "missing section .livepatch.xen_depends" },
+		{ "empty-depends", -EINVAL, "section .livepatch.depends is empty" },
+		{ "note-wrong-type", -EINVAL, ".livepatch.depends: note type 1, expected NT_GNU_BUILD_ID (3)" },
+		{ "note-wrong-owner", -EINVAL, ".livepatch.depends: note owner \"XEN\"" },
+		{ "note-not-alloc", -EINVAL, "section .livepatch.depends is not SHF_ALLOC" },
+		{ "funcs-bad-size", -EINVAL, ".livepatch.funcs: size 112 is not a multiple of 104" },
+		{ "funcs-version", -EOPNOTSUPP, "version 3, Xen 4.17 accepts version 2" },
+		{ "funcs-v1", -EOPNOTSUPP, "payload version 1 (Xen <= 4.13) not supported by Xen 4.17" },
+		{ "old-size-zero", -EINVAL, "old_size is 0" },
+		{ "empty-funcs", -EINVAL, "section .livepatch.funcs is empty" },
+		{ "hook-bad-size", -EINVAL, "section .livepatch.hooks.preapply: size 16, expected 8" },
+		{ "nothing-to-patch", -EINVAL, "nothing to patch" },
+		{ "modinfo-no-nul", -EINVAL, ".modinfo: last byte is not NUL" },
+		{ "wx-section", -EOPNOTSUPP, "is both writable and executable" },
+		{ "bad-reloc", -EOPNOTSUPP, "(R_X86_64_GOTPCREL) is not supported by Xen" },
+		{ "huge", -EFBIG, "Xen accepts at most 2097152 (2 MiB)" },
+	};
+	size_t i;
+
+	if (forge_present(state))
+		skip();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char id[256], args[64], *path;
+		struct xhp_payload p;
+		int rc;
+
+		snprintf(args, sizeof(args), "--bad %s", bad[i].kind);
+		path = forge("fg-bad", args, id, sizeof(id));
+		rc = xhp_payload_load(path, &p, NULL, NULL, &last_err);
+		if (rc != bad[i].rc || !strstr(last_err.msg, bad[i].msg))
+			fail_msg("forge --bad %s: rc %d \"%s\", expected %d \"%s\"", bad[i].kind,
+				 rc, rc ? last_err.msg : "", bad[i].rc, bad[i].msg);
+		unlink(path);
+		free(path);
+	}
+}
+
 static void load_file(void **state)
 {
 	char *path = corpus_path(FUNCS);
@@ -1284,6 +1443,8 @@ int main(void)
 		cmocka_unit_test(oversize_buffer),
 		cmocka_unit_test(load_file),
 		cmocka_unit_test(load_errors),
+		cmocka_unit_test(forge_good),
+		cmocka_unit_test(forge_bad),
 	};
 	size_t ncases = sizeof(cases) / sizeof(cases[0]);
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), i;
