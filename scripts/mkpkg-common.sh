@@ -42,3 +42,10 @@ mkpkg_read_payloads() {
 	[ -n "$MKPKG_SUMMARY" ] || MKPKG_SUMMARY="Xen hotpatches for hypervisor ${MKPKG_XEN_ID}"
 	[ -n "$MKPKG_CHANGELOG" ] || MKPKG_CHANGELOG="Hotpatch payloads:$MKPKG_STEMS"
 }
+
+# The payload's .modinfo strings (e.g. cve=CVE-2024-1234), one per line,
+# indented by two spaces, for package descriptions.
+mkpkg_modinfo_lines() {
+	"${XEN_HOTPATCH:-xen-hotpatch}" info --query modinfo "$1" | tr ';' '\n' |
+		sed -n 's/^\(..*\)$/  \1/p'
+}

@@ -68,11 +68,8 @@ mkpkg_rpm_description() {
 		else
 			printf '  stacks on the hypervisor\n'
 		fi
-		# .modinfo lines (e.g. cve=CVE-2024-1234), from the "modinfo:" block of
-		# `info`: the first line after the label, the next ones indented alone.
-		"$tool" info "$p" | awk '
-			/^  [A-Za-z_-]+: / { m = ($1 == "modinfo:") }
-			m { sub(/^  modinfo: */, ""); sub(/^ +/, ""); print "  " $0 }'
+		# .modinfo lines (e.g. cve=CVE-2024-1234)
+		mkpkg_modinfo_lines "$p"
 	done
 }
 

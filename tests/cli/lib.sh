@@ -143,8 +143,9 @@ actions_since() {
 }
 # The history of applied stacks, one stack per line ("-" for empty).
 history() { sim_q '.history[] | if length == 0 then "-" else join(" ") end'; }
-# What must not change on a refused run: applied stack and loaded payloads.
-snapshot() { sim_q '{applied, loaded} | tostring'; }
+# What must not change on a refused run: the applied stack and the loaded
+# payloads with their states (not the rc of a failed action: Xen keeps it).
+snapshot() { sim_q '{applied, loaded: [.loaded[] | "\(.name):\(.state)"]} | tostring'; }
 
 # ---- assertions -------------------------------------------------------------
 
