@@ -15,9 +15,10 @@
 #   $XEN_HOTPATCH_DH_ADDON, a folder holding dh_xen_hotpatch and xen_hotpatch.pm;
 #   the debhelper/ folder next to this script (a source tree);
 #   the installed dh-xen-hotpatch package.
-# An add-on from a folder is used uninstalled: PATH and PERL5LIB point at it
-# and dpkg-buildpackage runs with -d, because dh-sequence-xen-hotpatch is then
-# not an installed package (debhelper itself must be).
+# An add-on from a folder is used uninstalled: PATH and PERL5LIB point at it.
+# dpkg-buildpackage runs with -d after dpkg-checkbuilddeps checked what the
+# build needs (debhelper, and dh-sequence-xen-hotpatch when installed): not
+# the whole of build-essential, which a payload package does not use.
 #
 # --obsoletes NAME is done as Debian does a rename: the new package Provides,
 # Replaces and Breaks NAME, so apt removes NAME when it installs this one.
@@ -64,9 +65,7 @@ mkpkg_deb_description() {
 			printf '  stacks on the hypervisor\n'
 		fi
 		# .modinfo strings (e.g. cve=CVE-2024-1234), one per line
-		"$tool" info "$p" | awk '
-			/^  [A-Za-z_-]+: / { m = ($1 == "modinfo:") }
-			m { sub(/^  modinfo: */, ""); sub(/^ +/, ""); if ($0 != "") print "  " $0 }'
+		mkpkg_modinfo_lines "$p"
 	done
 }
 
@@ -172,20 +171,24 @@ mkpkg_deb() {
 		printf '%s: initial-upload-closes-no-bugs\n' "$MKPKG_NAME"
 	} > "$src/debian/$MKPKG_NAME.lintian-overrides"
 
+	# The build needs debhelper and the add-on, not the whole of
+	# build-essential (dpkg-buildpackage's implicit build dependency): check
+	# the former here, then build with -d.
 	if [ -n "$MKPKG_DEB_ADDON" ]; then
 		perl5=$w/perl5/Debian/Debhelper/Sequence
 		mkdir -p "$perl5"
 		cp "$MKPKG_DEB_ADDON/xen_hotpatch.pm" "$perl5/"
-		set -- -d
 		build_path=$MKPKG_DEB_ADDON:$PATH
 		build_perl5lib=$w/perl5${PERL5LIB:+:$PERL5LIB}
+		needs='debhelper-compat (= 13)'
 	else
-		set --
 		build_path=$PATH
 		build_perl5lib=${PERL5LIB:-}
+		needs='debhelper-compat (= 13), dh-sequence-xen-hotpatch'
 	fi
+	(cd "$src" && dpkg-checkbuilddeps -d "$needs") || die "cannot build $MKPKG_NAME (see above)"
 	if ! (cd "$src" && PATH=$build_path PERL5LIB=$build_perl5lib \
-		dpkg-buildpackage -us -uc -b "$@") > "$w/build.log" 2>&1; then
+		dpkg-buildpackage -us -uc -b -d) > "$w/build.log" 2>&1; then
 		cat "$w/build.log" >&2
 		die "dpkg-buildpackage of $MKPKG_NAME failed (see above)"
 	fi

@@ -235,7 +235,7 @@ static void print_human(struct xhp_session *s, const struct view *v)
 		printf("  %zu. %-40s %s%s%s\n", i + 1, e->name,
 		       e->ours ? xhp_build_id_hex(&e->id, hex, sizeof(hex)) : "(foreign: not loaded by xen-hotpatch)",
 		       e->rc ? " (last action failed)" : "",
-		       e->ours && !desired_has(v, e->name) ? " (not in the installed stack: the next apply takes it off)" : "");
+		       e->ours && s->inv_ok && !desired_has(v, e->name) ? " (not in the installed stack: the next apply takes it off)" : "");
 	}
 	for (i = 0, n = 0; i < v->si.nhvents; i++) {
 		const struct xhp_hvent *e = &v->si.hvents[i];

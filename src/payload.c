@@ -328,7 +328,7 @@ static int check_header(struct ctx *c)
 
 	version = le32(b + 20);
 	if (b[EI_VERSION] != EV_CURRENT || version != EV_CURRENT)
-		return fail(c, -EOPNOTSUPP, "ELF version %u/%u, expected EV_CURRENT (1)",
+		return fail(c, -EOPNOTSUPP, "ELF version %u (e_ident) / %u (e_version), expected EV_CURRENT (1)",
 			    b[EI_VERSION], version);
 	if (b[EI_OSABI] != ELFOSABI_NONE && b[EI_OSABI] != ELFOSABI_FREEBSD)
 		return fail(c, -EOPNOTSUPP, "OS ABI %u: Xen accepts ELFOSABI_NONE (0) or ELFOSABI_FREEBSD (9)",

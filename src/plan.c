@@ -147,6 +147,29 @@ static const struct xhp_pnode *excluded_below(const struct xhp_plan_input *in,
 	return NULL;
 }
 
+/* Among the free payloads stacked on cur, the one that is applied now (the
+ * same name and build-id), if exactly one is. */
+static int applied_kid(const struct xhp_plan_input *in, const int *mark,
+		       const struct xhp_build_id *cur)
+{
+	size_t i, j;
+	int found = -1;
+
+	for (i = 0; i < in->nnodes; i++) {
+		if (mark[i] != N_FREE || !xhp_build_id_eq(&in->nodes[i].depends, cur))
+			continue;
+		for (j = 0; j < in->nloaded; j++)
+			if (in->loaded[j].ours && in->loaded[j].state == XHP_STATE_APPLIED &&
+			    !strcmp(in->loaded[j].name, in->nodes[i].name) &&
+			    xhp_build_id_eq(&in->loaded[j].id, &in->nodes[i].id)) {
+				if (found >= 0)
+					return -1;
+				found = (int)i;
+			}
+	}
+	return found;
+}
+
 static void build_desired(const struct xhp_plan_input *in, struct xhp_plan *p)
 {
 	size_t n = in->nnodes, i, j;
@@ -238,6 +261,25 @@ static void build_desired(const struct xhp_plan_input *in, struct xhp_plan *p)
 				if (i)
 					strcat(names, " ");
 				strcat(names, kids.v[i]);
+			}
+			int keep = applied_kid(in, mark, &cur);
+
+			if (keep >= 0) {
+				/* a new, ambiguous sibling never takes an applied fix off */
+				problem(p, XHP_PROB_BRANCH, true, names,
+					"branch: %s all stack on %s; keeping %s, which is applied; give "
+					"them distinct .modinfo version= or remove all but one",
+					names, p->ndesired ? in->nodes[p->desired[p->ndesired - 1]].name
+							   : "the hypervisor", in->nodes[keep].name);
+				for (i = 0; i < n; i++)
+					if ((int)i != keep && mark[i] == N_FREE &&
+					    xhp_build_id_eq(&in->nodes[i].depends, &cur))
+						mark[i] = N_OUT;
+				xhp_strv_free(&kids);
+				mark[keep] = N_CHAIN;
+				desire(p, keep);
+				cur = in->nodes[keep].id;
+				continue;
 			}
 			problem(p, XHP_PROB_BRANCH, true, names,
 				"branch: %s all stack on %s; give them distinct .modinfo version= "

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2317 # the test functions are called by shunit2
 # apply: converge the simulated hypervisor to the installed stack, in
 # build-id order, whatever the file names; every scenario of DESIGN.md
 # section 3 checked on the sim's applied stack, history and actions.
@@ -110,7 +111,8 @@ test_branch_without_version() {
 }
 
 # adding the unresolvable branch member later takes the winner off again
-test_branch_added_later_stops_the_stack_below() {
+test_branch_added_later_keeps_the_applied_member() {
+	# A new, ambiguous sibling is an error, but never takes an applied fix off.
 	put zz-base br-v1 br-v2
 	apply_ok
 	assert_applied "zz-base br-v2"
@@ -118,9 +120,9 @@ test_branch_added_later_stops_the_stack_below() {
 	put br-nover
 	xhp apply
 	assert_rc 1
-	assert_err_line "branch: br-nover br-v1 br-v2 all stack on zz-base"
-	assertEquals "actions" "revert:br-v2 unload:br-v2" "$(actions_since "$n")"
-	assert_applied "zz-base"
+	assert_err_line "branch: br-nover br-v1 br-v2 all stack on zz-base; keeping br-v2"
+	assertEquals "actions" "" "$(actions_since "$n")"
+	assert_applied "zz-base br-v2"
 }
 
 test_orphan_is_named_and_left_out() {
@@ -398,6 +400,30 @@ test_rollback_on_failure() {
 	assert_out_has "on_failure = rollback"
 	assert_applied "zz-base mm-middle"
 	assert_loaded "zz-base:APPLIED mm-middle:APPLIED"
+}
+
+# apply --auto (package scripts): skips an alternate root under the default
+# apply_on_install = auto, and never exits non-zero
+test_auto_skips_an_alternate_root() {
+	put zz-base
+	xhp apply --auto
+	assert_rc 0
+	assert_out_has "installing into an alternate root: payloads not applied now"
+	assert_applied ""
+}
+
+test_auto_never_fails() {
+	policy "apply_on_install = always"
+	put zz-base mm-middle orphan
+	XEN_HOTPATCH_SIM_FAIL=apply:mm-middle:EINVAL xhp apply --auto
+	assert_rc 0
+	assert_err_has "apply mm-middle failed: EINVAL" "orphan is an orphan" "\`xen-hotpatch status\` keeps reporting it"
+	assert_applied "zz-base"
+	policy "apply_on_install = never"
+	xhp apply --auto
+	assert_rc 0
+	assert_out_has "apply_on_install = never"
+	assert_applied "zz-base"
 }
 
 test_unknown_option() {

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2317 # the test functions are called by shunit2
 # Bad input (issue 2's list): each is refused by `apply` with its exit code,
 # one line on stderr naming the file or payload, and the hypervisor's
 # applied/loaded state unchanged. Each test starts from an applied chain
@@ -90,6 +91,7 @@ test_name_with_a_space() {
 }
 
 test_name_with_shell_characters() {
+	# shellcheck disable=SC2016 # a literal $(id) in the file name
 	put_as "$FX/aa-top.livepatch" 'x;$(id)'
 	refused 1 "$PD/x;\$(id).livepatch: name" "has characters outside"
 }
@@ -177,6 +179,7 @@ test_lock_held() {
 	mkdir -p "$XEN_HOTPATCH_RUN_DIR"
 	# flock holds the lock until its fifo is written to
 	mkfifo "$T/go"
+	# shellcheck disable=SC2016 # $1 of the inner shell
 	flock "$XEN_HOTPATCH_RUN_DIR/lock" sh -c 'echo locked; read -r x <"$1"' sh "$T/go" >"$T/flock.out" &
 	fpid=$!
 	while ! grep -q locked "$T/flock.out" 2>/dev/null; do sleep 0.05; done
@@ -198,6 +201,7 @@ test_payload_dir_missing() {
 	xhp status
 	assert_rc 3
 	assert_out_has "payload-dir: payload directory $R/usr/lib/xen-hotpatch"
+	assert_out_lacks "the next apply takes it off"
 }
 
 test_payload_dir_not_a_directory() {

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2317 # the test functions are called by shunit2
 # Hypervisor errors injected at every action (XEN_HOTPATCH_SIM_FAIL), returned
 # by the call itself or, for apply/revert/replace, by the asynchronous work
 # (":async"): busy (EBUSY) exits 2, anything else 1; the message names the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2317 # the test functions are called by shunit2
 # info: what a payload is, for people (human), scripts (--query) and tools
 # (--json); every malformed fixture is refused with exit 1 and one line on
 # stderr naming the file and the reason.

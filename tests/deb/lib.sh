@@ -8,6 +8,7 @@
 #   in_root DIR CMD...        run CMD chrooted in DIR (clean environment;
 #                             XEN_HOTPATCH_SIM_FAIL passed on when set)
 #   apt_root DIR ARGS...      apt-get ARGS in DIR, quiet, non-interactive
+#   deb_root_installable DIR PKG...  refresh DIR's lists if PKG... cannot be installed
 #
 # The mirror is read from the host's apt sources at run time (never written
 # into this file); the root gets the host's sources so that the archive
@@ -107,6 +108,8 @@ deb_cache_root() {
 	rm -f "$r"/var/cache/apt/archives/*.deb
 	tar -C "$r" -cf "$DEB_ROOT_TAR.tmp.$$" . && mv "$DEB_ROOT_TAR.tmp.$$" "$DEB_ROOT_TAR"
 	rm -rf "$tmp"
+	# archive packages kept for the old lists are of no use with the new ones
+	rm -rf "$DEB_ARCHIVES"
 	deb_cache_unlock
 }
 
@@ -148,6 +151,17 @@ in_root() {
 	chroot "$dir" env -i "${envs[@]}" "$@" || rc=$?
 	[ "$mounted" = 1 ] && { umount "$dir/proc" || umount -l "$dir/proc"; }
 	return "$rc"
+}
+
+# deb_root_installable DIR PKG...: make sure apt in DIR can install PKG...;
+# when the cached package lists are older than what the packages were built
+# against (the host got a newer library), refresh them in this root.
+deb_root_installable() {
+	local dir=$1; shift
+	apt_root "$dir" install -s "$@" > /dev/null 2>&1 && return 0
+	echo "deb: package lists of the cached root are stale: apt-get update in this root"
+	apt_root "$dir" -o Acquire::Retries=3 update > /dev/null 2>&1 || return 1
+	apt_root "$dir" install -s "$@" > /dev/null
 }
 
 apt_root() {

@@ -149,10 +149,34 @@ check_dh_package() {
 		[ -e "$PKG/$f" ] || { echo "dh-xen-hotpatch has no /$f"; return 1; }
 	done
 	# the man page is the POD of dh_xen_hotpatch
-	zcat "$PKG/usr/share/man/man1/dh_xen_hotpatch.1.gz" | grep -q 'xen-hotpatch:Provides' ||
+	zcat "$PKG/usr/share/man/man1/dh_xen_hotpatch.1.gz" | grep -q 'xen\\*-hotpatch:Provides' ||
 		{ echo "dh_xen_hotpatch.1 does not document the substvars"; return 1; }
 }
 t "dh-xen-hotpatch: Provides dh-sequence-xen-hotpatch; add-on, man page, xen-hotpatch-mkpkg" check_dh_package
+
+check_boot_packages() {
+	local c=$work/ctl-boot d
+	d=$(deb_of xen-hotpatch-dracut all)
+	if ! dpkg-deb -c "$d" | grep -q ' \./usr/lib/dracut/modules.d/95xen-hotpatch/module-setup.sh$'; then
+		echo "xen-hotpatch-dracut: no module-setup.sh"
+		return 1
+	fi
+	rm -rf "$c" && dpkg-deb -e "$d" "$c" && has "$c/triggers" '^activate-noawait update-initramfs$' || return 1
+	d=$(deb_of xen-hotpatch-initramfs-tools all)
+	if ! dpkg-deb -c "$d" | grep -q ' \./usr/share/initramfs-tools/hooks/xen-hotpatch$' ||
+		! dpkg-deb -c "$d" | grep -q ' \./usr/share/initramfs-tools/scripts/init-bottom/xen-hotpatch$'; then
+		echo "xen-hotpatch-initramfs-tools: hook or init-bottom script missing"
+		return 1
+	fi
+	rm -rf "$c" && dpkg-deb -e "$d" "$c" && has "$c/triggers" '^activate-noawait update-initramfs$' || return 1
+	# payloads are never put into the initramfs: no package of the project
+	# activates update-initramfs for payload changes
+	if dpkg-deb -c "$d" | grep -q livepatch; then
+		echo "the initramfs-tools package ships a payload"
+		return 1
+	fi
+}
+t "xen-hotpatch-dracut, -initramfs-tools: hook files; update-initramfs activated on their changes" check_boot_packages
 
 check_lintian() {
 	local out
@@ -217,9 +241,11 @@ check_relations() {
 		eq "$(dpkg-deb -f "$(pdeb xen-hotpatch-cum 3)" Depends)" "xen-hotpatch (>= $V)" "cum-v3 Depends" &&
 		eq "$(dpkg-deb -f "$(pdeb xen-hotpatch-other-xen 1)" Provides)" "xen-hotpatch-id-$FOR_OTHER_XEN_ID" "other-xen Provides" &&
 		dpkg-deb -c "$(pdeb xen-hotpatch-other-xen 1)" | grep -q " \./usr/lib/xen-hotpatch/$OTHER_XEN_ID/for-other-xen.livepatch$" &&
-		eq "$(dpkg-deb -f "$(pdeb xen-hotpatch-cumulative 5)" Provides Replaces Breaks | tr '\n' '|')" \
-			"Provides: xen-hotpatch-id-$("$tool" info --query build_id "$P/cum-v5.livepatch"), xen-hotpatch-cum|Replaces: xen-hotpatch-cum|Breaks: xen-hotpatch-cum|" \
-			"--obsoletes relations"
+		eq "$(dpkg-deb -f "$(pdeb xen-hotpatch-cumulative 5)" Provides | sed 's/, /\n/g' | sort | tr '\n' ' ')" \
+			"xen-hotpatch-cum xen-hotpatch-id-$("$tool" info --query build_id "$P/cum-v5.livepatch") " \
+			"--obsoletes: Provides" &&
+		eq "$(dpkg-deb -f "$(pdeb xen-hotpatch-cumulative 5)" Replaces Breaks | tr '\n' '|')" \
+			"Replaces: xen-hotpatch-cum|Breaks: xen-hotpatch-cum|" "--obsoletes: Replaces, Breaks"
 }
 t "payload .debs: Provides/Depends from the build-id notes, payload under /usr/lib/xen-hotpatch/<xen id>/" check_relations
 
@@ -294,7 +320,8 @@ check_bad_payload() {
 		return 1
 	fi
 	has "$L/dh-bad.log" '^dh_xen_hotpatch: error: .*truncated.livepatch is not a valid Xen livepatch payload' || return 1
-	if ! grep -qF -- "${msg#xen-hotpatch: }" "$L/dh-bad.log"; then
+	# the tool's words after the file name (dh_xen_hotpatch names it relative)
+	if ! grep -qF -- "${msg##*.livepatch: }" "$L/dh-bad.log"; then
 		echo "the build log lacks the tool's message: $msg"
 		return 1
 	fi
@@ -384,6 +411,7 @@ publish() {
 		cat "$L/apt-update.log"
 		return 1
 	fi
+	deb_root_installable "$R" xen-hotpatch
 }
 STEP=0
 # apt_step NAME ARGS...: apt-get ARGS in the root; output in $OUT; marks
@@ -412,9 +440,11 @@ loaded() { sim | jq -r '[.loaded[].name] | join(" ")'; }
 new_actions() { sim | jq -r ".actions[$N_ACT:][] | select(.ret == 0 and .rc == 0) | \"\(.op) \(.name)\""; }
 new_actions_oneline() { new_actions | tr '\n' ',' | sed 's/,$//'; }
 apt_ok() { [ "$APT_RC" -eq 0 ] || { echo "apt-get exited $APT_RC"; tail -n 30 "$OUT"; return 1; }; }
+triggered_once() {
+	eq "$(( $(trigprocs | wc -l) - N_TRIG ))" 1 "trigger runs (dpkg.log trigproc) in this apt run"
+}
 converged_once() {
-	eq "$(( $(apply_runs) - N_LOG ))" 1 "converge runs (apply.log lines) in this apt run" &&
-		eq "$(( $(trigprocs | wc -l) - N_TRIG ))" 1 "trigger runs (dpkg.log trigproc) in this apt run"
+	eq "$(( $(apply_runs) - N_LOG ))" 1 "converge runs (apply.log lines) in this apt run" && triggered_once
 }
 untouched() {
 	eq "$(sim | jq ".actions | length")" "$N_ACT" "hypervisor actions since the apt run" || { sim | jq -c '.actions'; return 1; }
@@ -425,6 +455,15 @@ status_rc() {
 }
 installed() { in_root "$R" dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' "$@" 2> /dev/null; }
 pkg_state() { in_root "$R" dpkg-query -W -f '${db:Status-Abbrev}' "$1" 2> /dev/null | tr -d ' '; }
+# not_installed PKG: gone, no conffiles left ("un", or unknown to dpkg)
+not_installed() {
+	local st
+	st=$(pkg_state "$1")
+	case $st in
+	un | '') return 0 ;;
+	*) echo "$1: dpkg state '$st', expected not installed"; return 1 ;;
+	esac
+}
 payload_file() { echo "$R/usr/lib/xen-hotpatch/$1/$2.livepatch"; }
 
 
@@ -469,7 +508,7 @@ if new_root chain always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1)"
 	apt_step purge-payloads purge xen-hotpatch-zz-base
 	check_4c() {
 		apt_ok && eq "$(applied)" "" "applied stack" && eq "$(loaded)" "" "loaded" && converged_once &&
-			eq "$(installed 'xen-hotpatch-*' | grep -v ' un$')" "" "payload packages left in dpkg" || return 1
+			eq "$(installed 'xen-hotpatch-*' | grep -v ' un *$')" "" "payload packages left in dpkg" || return 1
 		if [ -e "$R/usr/lib/xen-hotpatch/$H" ]; then
 			echo "/usr/lib/xen-hotpatch/$H left"
 			return 1
@@ -482,7 +521,7 @@ if new_root chain always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1)"
 	apt_step purge-tool purge xen-hotpatch
 	check_4d() {
 		apt_ok && eq "$state_before" yes "state in /var/lib/xen-hotpatch before the purge" &&
-			eq "$(pkg_state xen-hotpatch)" "un" "dpkg state of xen-hotpatch" || return 1
+			not_installed xen-hotpatch || return 1
 		local p
 		for p in /var/lib/xen-hotpatch /etc/xen-hotpatch /usr/lib/xen-hotpatch /usr/sbin/xen-hotpatch \
 			/lib/systemd/system/xen-hotpatch.service /etc/systemd/system/multi-user.target.wants/xen-hotpatch.service; do
@@ -543,7 +582,7 @@ if new_root cumulative always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-cum 2)
 	publish "$(pdeb xen-hotpatch-cumulative 5)"
 	apt_step rename install xen-hotpatch-cumulative
 	check_rename() {
-		apt_ok && eq "$(pkg_state xen-hotpatch-cum)" "rc" "xen-hotpatch-cum (obsoleted) state" &&
+		apt_ok && not_installed xen-hotpatch-cum && has "$OUT" '^Removing xen-hotpatch-cum ' &&
 			eq "$(applied)" "cum-v5" "applied stack" &&
 			eq "$(new_actions | grep -E '^(apply|replace|revert) ' | tr '\n' ',')" "replace cum-v5," "actions that change the stack" &&
 			eq "$(sim | jq "[.history[$N_HIST:][] | select(length == 0)] | length")" 0 "empty stacks in the history" &&
@@ -562,7 +601,8 @@ if new_root skip auto && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1)" \
 	apt_step auto-in-chroot install --no-install-recommends xen-hotpatch xen-hotpatch-zz-base
 	check_5auto() {
 		apt_ok && [ -f "$(payload_file "$H" zz-base)" ] && untouched &&
-			has "$OUT" "xen-hotpatch: running in a chroot" && converged_once
+			has "$OUT" "xen-hotpatch: running in a chroot" && triggered_once &&
+			eq "$(apply_runs)" "$N_LOG" "converge runs (apply.log lines)"
 	}
 	t "5: policy auto in a chroot: installed, hypervisor untouched, the tool says why" check_5auto
 
@@ -619,8 +659,9 @@ if new_root failure always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1
 	XEN_HOTPATCH_SIM_FAIL=apply:mm-middle:EINVAL apt_step top-only-failing install --no-install-recommends xen-hotpatch-aa-top
 	check_2() {
 		apt_ok &&
-			eq "$(installed xen-hotpatch xen-hotpatch-zz-base xen-hotpatch-mm-middle xen-hotpatch-aa-top | awk '{ print $1, $3 }' | tr '\n' ',')" \
-				"xen-hotpatch ii,xen-hotpatch-zz-base ii,xen-hotpatch-mm-middle ii,xen-hotpatch-aa-top ii," "installed packages"
+			eq "$(installed xen-hotpatch xen-hotpatch-zz-base xen-hotpatch-mm-middle xen-hotpatch-aa-top | awk '{ print $1, $3 }' | sort | tr '\n' ',')" \
+				"xen-hotpatch ii,xen-hotpatch-aa-top ii,xen-hotpatch-mm-middle ii,xen-hotpatch-zz-base ii," "installed packages" &&
+			has "$OUT" '^Setting up xen-hotpatch-zz-base ' && has "$OUT" '^Setting up xen-hotpatch-mm-middle ' 
 	}
 	t "2: apt-get install of the top package alone pulls in the stack below it and the tool" check_2
 	check_6() {
@@ -639,6 +680,34 @@ if new_root failure always && publish "$TOOL_DEB" "$(pdeb xen-hotpatch-zz-base 1
 	t "6: without the failure the next apt run converges the whole chain" check_6b
 else
 	ko "group D: root setup"
+fi
+deb_root_done "$R"
+
+# ---- group E: dh-xen-hotpatch installed ------------------------------------------------
+say "group E: dh-xen-hotpatch installed in a root (no build-essential)"
+if new_root devel auto && publish "$TOOL_DEB" "$DH_DEB"; then
+	apt_step install-dh install --no-install-recommends dh-xen-hotpatch
+	check_e_install() {
+		apt_ok && eq "$(installed dh-xen-hotpatch | awk '{ print $3 }')" ii "dh-xen-hotpatch state" &&
+			not_installed build-essential
+	}
+	t "dh-xen-hotpatch installs from the archive with its dependencies" check_e_install
+	mkdir -p "$R/tmp/payloads"
+	cp "$P/aa-top.livepatch" "$R/tmp/payloads/"
+	in_root "$R" sh -c 'cd /tmp/payloads && xen-hotpatch-mkpkg --deb --outdir /tmp/out \
+		--maintainer "xen-hotpatch tests <tests@xen-hotpatch.example.org>" aa-top.livepatch' \
+		> "$L/mkpkg-installed.log" 2>&1
+	MK_RC=$?
+	check_e_mkpkg() {
+		local d=$R/tmp/out/xen-hotpatch-aa-top_1-1_all.deb
+		eq "$MK_RC" 0 "xen-hotpatch-mkpkg exit" || { cat "$L/mkpkg-installed.log"; return 1; }
+		eq "$(dpkg-deb -f "$d" Depends)" "xen-hotpatch (>= $V), xen-hotpatch-id-$MM_MIDDLE_ID" "Depends" &&
+			eq "$(dpkg-deb -f "$d" Provides)" "xen-hotpatch-id-$AA_TOP_ID" "Provides" &&
+			cmp "$P/aa-top.livepatch" <(dpkg-deb --fsys-tarfile "$d" | tar -xOf - "./usr/lib/xen-hotpatch/$H/aa-top.livepatch")
+	}
+	t "installed xen-hotpatch-mkpkg --deb (installed add-on, dh-sequence-xen-hotpatch) makes the payload package" check_e_mkpkg
+else
+	ko "group E: root setup"
 fi
 deb_root_done "$R"
 

@@ -121,12 +121,22 @@ LOG=$R/results/$stage.log
 # What the hypervisor has, as seen by the very first process of the real root
 # (before any module load or mount of ours): the initramfs hook's work.
 FIRST_UPTIME_MS=$(now_ms)
+# xen-privcmd: loaded by the initramfs hook; not when it was disabled. Loading
+# it changes nothing in the hypervisor.
+FIRST_PRIVCMD=$([ -e /dev/xen/privcmd ] && echo present || echo absent)
+[ -e /dev/xen/privcmd ] || modprobe xen-privcmd 2>/dev/null
 FIRST_LIST=$("$LP" list 2>&1)
 FIRST_RC=$?
+# xen-livepatch exits 0 even when it cannot reach the hypervisor: only a
+# real listing counts.
+case $FIRST_LIST in
+*"Nothing to list"* | *ID*status*) FIRST_OK=1 ;;
+*) FIRST_OK=0 ;;
+esac
 FIRST_APPLIED=$(lp_applied)
 FIRST_EXTRA=$(extra)
 say "stage $stage: first process of the real root at ${FIRST_UPTIME_MS} ms (uptime)"
-say "xen-livepatch list (rc=$FIRST_RC): $FIRST_LIST"
+say "/dev/xen/privcmd was $FIRST_PRIVCMD; xen-livepatch list (rc=$FIRST_RC): $FIRST_LIST"
 say "applied: [$FIRST_APPLIED] extra: [$FIRST_EXTRA]"
 setup
 # shellcheck source=/dev/null

@@ -26,8 +26,16 @@ libxentoolcore1 libxendevicemodel1 libxenstore4 libxenhypfs1"
 RX_DOM0_PKGS="kmod busybox dracut-core cpio udev e2fsprogs procps
 libelf1 libjson-c5 rpm dnf"
 # Guest memory: keep QEMU's RSS bounded (Xen scrubs all free RAM).
-RX_QEMU_MEM=${RX_QEMU_MEM:-1536}
+RX_QEMU_MEM=${RX_QEMU_MEM:-1280}
 RX_DOM0_MEM=${RX_DOM0_MEM:-1024M}
+# One CPU. Under TCG, Xen's livepatch rendezvous of two CPUs times out now
+# and then ("Timed out on semaphore in CPU quiesce phase 0/1", rc -EBUSY),
+# even with a 2 s timeout and an idle second CPU (dom0_max_vcpus=1); with one
+# CPU there is no rendezvous and every action completes. The semantics
+# (states, return codes, stacking) are the same; RX_SMP=2 to see it.
+RX_SMP=${RX_SMP:-1}
+# Xen's command line beyond console and memory.
+RX_XEN_CMD_EXTRA=${RX_XEN_CMD_EXTRA-}
 # Minutes per boot (TCG is slow and the machine is shared).
 RX_BOOT_TIMEOUT_MIN=${RX_BOOT_TIMEOUT_MIN:-10}
 
@@ -334,11 +342,26 @@ rx_root_init() {
 }
 
 # rx_initrd ROOT OUT [DRACUT-MODULE...]: dracut, run inside the dom0 root
-# (its kernel, its modules, its dracut modules), written to OUT.
+# (its kernel, its modules, its dracut modules), written to OUT. Cached
+# under build/cache/realxen/initrd-KEY.img, KEY covering the base root, this
+# function, the modules asked for and what the xen-hotpatch module installs.
 rx_initrd() {
 	local r=$1 out=$2
 	shift 2
-	local mods="base udev-rules rootfs-block kernel-modules fs-lib $*"
+	local mods="base udev-rules rootfs-block fs-lib $*" key f
+	key=$( {
+		echo "$RX_KEY $mods"
+		declare -f rx_initrd
+		for f in "$r"/usr/lib/dracut/modules.d/95xen-hotpatch/* "$r/usr/sbin/xen-hotpatch" \
+			"$r"/etc/xen-hotpatch/xen-hotpatch.conf "$r"/etc/xen-hotpatch/conf.d/*; do
+			[ -f "$f" ] && sha1sum <"$f"
+		done
+	} | sha1sum | cut -c1-12)
+	cp "$r/boot/vmlinuz-$RX_KREL" "$RX_WORK/vmlinuz"
+	if [ -s "$RX_CACHE/initrd-$key.img" ]; then
+		cp "$RX_CACHE/initrd-$key.img" "$out"
+		return 0
+	fi
 	mkdir -p "$r/tmp/xhp-rx-dracut.d"
 	rx_chroot "$r" dracut --force --no-hostonly --no-hostonly-cmdline \
 		--kver "$RX_KREL" -m "$mods" \
@@ -350,8 +373,9 @@ rx_initrd() {
 		rx_die "dracut failed in the dom0 root (log: ${RX_WORK#"$RX_TOP"/}/dracut.log)"
 		return 1
 	}
+	rm -f "$RX_CACHE"/initrd-*.img
+	cp "$r/tmp/xhp-rx-initrd.img" "$RX_CACHE/initrd-$key.img"
 	mv "$r/tmp/xhp-rx-initrd.img" "$out"
-	cp "$r/boot/vmlinuz-$RX_KREL" "$RX_WORK/vmlinuz"
 }
 
 # rx_disk ROOT IMG: an ext4 image made from the directory (no mount). No
@@ -378,7 +402,7 @@ rx_read() {
 RX_BOOT_SECONDS=0
 rx_boot() {
 	local name=$1 img=$2 extra=$3 log=$RX_LOGS/$1.serial try rc t0
-	local xen_cmd="console=com1 com1=115200,8n1 dom0_mem=$RX_DOM0_MEM,max:$RX_DOM0_MEM loglvl=all guest_loglvl=all"
+	local xen_cmd="console=com1 com1=115200,8n1 dom0_mem=$RX_DOM0_MEM,max:$RX_DOM0_MEM loglvl=all guest_loglvl=all $RX_XEN_CMD_EXTRA"
 	local dom0_cmd="console=hvc0 earlyprintk=xen root=/dev/vda rw rootfstype=ext4 init=/usr/local/sbin/xhp-rx-init rd.shell=0 rd.retry=10 rd.timeout=180 panic=-1 loglevel=5 $extra"
 	# -initrd lists the multiboot modules; a comma inside one is written ",,"
 	dom0_cmd=${dom0_cmd//,/,,}
@@ -387,7 +411,7 @@ rx_boot() {
 		t0=$(date +%s)
 		rx_say "boot $name (try $try): Xen + dom0 under QEMU/TCG, timeout ${RX_BOOT_TIMEOUT_MIN} min"
 		timeout -k 20 "${RX_BOOT_TIMEOUT_MIN}m" qemu-system-x86_64 -accel tcg -machine pc \
-			-cpu Nehalem -m "$RX_QEMU_MEM" -smp 2 -nographic -no-reboot \
+			-cpu Nehalem -m "$RX_QEMU_MEM" -smp "$RX_SMP" -nographic -no-reboot \
 			-kernel "$RX_XEN_ELF" -append "$xen_cmd" \
 			-initrd "$RX_WORK/vmlinuz $dom0_cmd,$RX_WORK/initrd.img" \
 			-drive "file=$img,format=raw,if=virtio" \
@@ -406,4 +430,97 @@ rx_boot() {
 	done
 	rm -f "$img.pre"
 	return "$rc"
+}
+
+# ---- the project's packages -------------------------------------------------------
+
+# rx_mkpkg FORMAT OUTDIR NAME VERSION [--obsoletes N]... PAYLOAD...: one payload
+# package with scripts/xen-hotpatch-mkpkg (the tool from the plain build reads
+# the payloads).
+rx_mkpkg() {
+	local fmt=$1 out=$2 name=$3 ver=$4
+	shift 4
+	mkdir -p "$out"
+	XEN_HOTPATCH=$RX_TOP/build/xen-hotpatch "$RX_TOP/scripts/xen-hotpatch-mkpkg" "--$fmt" \
+		--name "$name" --version "$ver" --outdir "$out" "$@"
+}
+
+# rx_debs DIR: the project's .debs (make deb, built in DIR) and the payload
+# packages: DIR/repo1 (what s1 installs) and DIR/repo2 (the cumulative as
+# version 2 of xen-hotpatch-rx-c3, renaming rx-c1 and rx-c2 away), each a
+# flat apt repository. Sets RX_PROJ_DEBS. Output in DIR/debs.log.
+rx_debs() {
+	local d=$1 p=$RX_PAYLOADS
+	rm -rf "$d/repo1" "$d/repo2"
+	{
+		make -s -C "$RX_TOP" B="$d" deb &&
+		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-c1 1 "$p/rx-c1.livepatch" &&
+		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-c2 1 "$p/rx-c2.livepatch" &&
+		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-c3 1 "$p/rx-c3.livepatch" &&
+		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-nofn 1 "$p/rx-nofn.livepatch" &&
+		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-bad 1 "$p/rx-bad.livepatch" &&
+		cp -r "$d/repo1" "$d/repo2" &&
+		rx_mkpkg deb "$d/repo2" xen-hotpatch-rx-c3 2 --obsoletes xen-hotpatch-rx-c1 \
+			--obsoletes xen-hotpatch-rx-c2 "$p/rx-cum.livepatch" &&
+		(cd "$d/repo1" && dpkg-scanpackages . >Packages 2>/dev/null) &&
+		(cd "$d/repo2" && dpkg-scanpackages . >Packages 2>/dev/null)
+	} >"$d/debs.log" 2>&1 || return 1
+	local f
+	RX_PROJ_DEBS=""
+	for f in "$d"/deb/xen-hotpatch_*.deb "$d"/deb/xen-hotpatch-dracut_*.deb; do
+		[ -f "$f" ] && RX_PROJ_DEBS="$RX_PROJ_DEBS $f"
+	done
+	[ -n "$RX_PROJ_DEBS" ]
+}
+
+# rx_rpms DIR: the project's RPMs (make rpm) and an RPM repository DIR/rpmrepo
+# with xen-hotpatch-rx-cum and xen-hotpatch-rx-r1 (stacked on it). Sets
+# RX_PROJ_RPM (the tool's RPM). Output in DIR/rpms.log.
+rx_rpms() {
+	local d=$1 p=$RX_PAYLOADS
+	rm -rf "$d/rpmrepo"
+	{
+		make -s -C "$RX_TOP" B="$d" rpm &&
+		rx_mkpkg rpm "$d/rpmrepo" xen-hotpatch-rx-cum 1 "$p/rx-cum.livepatch" &&
+		rx_mkpkg rpm "$d/rpmrepo" xen-hotpatch-rx-r1 1 "$p/rx-r1.livepatch" &&
+		createrepo_c -q "$d/rpmrepo"
+	} >"$d/rpms.log" 2>&1 || return 1
+	local f
+	RX_PROJ_RPM=""
+	for f in "$d"/rpm/RPMS/*/xen-hotpatch-[0-9]*.rpm; do
+		[ -f "$f" ] && RX_PROJ_RPM=$f
+	done
+	[ -n "$RX_PROJ_RPM" ]
+}
+
+# rx_root_debs ROOT DIR: the project's .debs installed with apt in the root
+# (chroot, offline: their dependencies are in the base), the payload
+# repositories at /xhp-rx/repo1 and /xhp-rx/repo2, apt pointed at repo1.
+rx_root_debs() {
+	local r=$1 d=$2 f list=""
+	mkdir -p "$r/tmp/xhp-rx-debs"
+	for f in $RX_PROJ_DEBS; do
+		cp "$f" "$r/tmp/xhp-rx-debs/"
+		list="$list /tmp/xhp-rx-debs/${f##*/}"
+	done
+	# shellcheck disable=SC2086 # a list of files
+	rx_chroot_apt "$r" install -y --no-install-recommends $list >"$d/root-debs.log" 2>&1 || return 1
+	rm -rf "$r/tmp/xhp-rx-debs"
+	cp -r "$d/repo1" "$d/repo2" "$r/xhp-rx/"
+	echo "deb [trusted=yes] file:/xhp-rx/repo1 ./" >"$r/etc/apt/sources.list"
+}
+
+# rx_root_rpms ROOT DIR: the tool's RPM in the root's rpmdb (rpm -i --nodeps:
+# its library requirements are Debian packages, unknown to rpm), so that its
+# transaction file trigger runs for payload RPMs; dnf pointed at the repo.
+rx_root_rpms() {
+	local r=$1 d=$2
+	mkdir -p "$r/etc/rpm" "$r/etc/yum.repos.d" "$r/var/lib/rpm"
+	echo '%_dbpath /var/lib/rpm' >"$r/etc/rpm/macros.xhp-rx"
+	cp "$RX_PROJ_RPM" "$r/tmp/xhp-rx-tool.rpm"
+	rx_chroot "$r" rpm -i --nodeps --replacefiles /tmp/xhp-rx-tool.rpm >"$d/root-rpms.log" 2>&1 || return 1
+	rm -f "$r/tmp/xhp-rx-tool.rpm"
+	cp -r "$d/rpmrepo" "$r/xhp-rx/rpmrepo"
+	printf '[xhp-rx]\nname=xhp-rx\nbaseurl=file:///xhp-rx/rpmrepo\ngpgcheck=0\nenabled=1\n' \
+		>"$r/etc/yum.repos.d/xhp-rx.repo"
 }

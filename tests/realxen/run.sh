@@ -77,8 +77,23 @@ fi
 if rx_build_steps >"$RX_WORK/steps-build.log" 2>&1; then
 	RX_HAVE_STEPS=1
 fi
-# Debian packages of the project and of the payloads: not yet wired (no
-# `make deb` target); tree mode installs the project with `make install`.
+PKG=$RX_WORK/pkg
+mkdir -p "$PKG"
+missing_debs="the tool does not build"
+missing_rpms="the tool does not build"
+if [ "$RX_MODE" = tree ]; then
+	step "the project's packages (make deb, make rpm) and the payload packages (xen-hotpatch-mkpkg)"
+	if rx_debs "$PKG"; then
+		RX_MODE=deb
+	else
+		missing_debs="$(grep -E 'rror|No such|missing' "$PKG/debs.log" | tail -n 3 | tr '\n' ' ')"
+	fi
+	if rx_rpms "$PKG"; then
+		RX_HAVE_RPMS=1
+	else
+		missing_rpms="$(grep -E 'rror|No such|missing' "$PKG/rpms.log" | tail -n 3 | tr '\n' ' ')"
+	fi
+fi
 
 step "build the dom0 root (mode: $RX_MODE)"
 ROOT=$RX_WORK/root
@@ -86,15 +101,24 @@ IMG=$RX_WORK/dom0.img
 rx_root_init "$ROOT" || { bad dom0-root "could not unpack the dom0 base"; finish; }
 dracut_mods=""
 case $RX_MODE in
+deb)
+	if ! rx_root_debs "$ROOT" "$PKG"; then
+		bad project-debs-install "apt-get install of the project's .debs in the dom0 root failed: $(tail -n 3 "$PKG/root-debs.log" | tr '\n' ' ')"
+		RX_MODE=none
+	fi
+	;;
 tree)
-	if make -s -C "$RX_TOP" install DESTDIR="$ROOT" >"$RX_WORK/install.log" 2>&1; then
-		[ -d "$ROOT/usr/lib/dracut/modules.d/95xen-hotpatch" ] && dracut_mods=xen-hotpatch
-	else
+	if ! make -s -C "$RX_TOP" install DESTDIR="$ROOT" >"$RX_WORK/install.log" 2>&1; then
 		bad project-install "make install DESTDIR=dom0-root failed: $(tail -n 3 "$RX_WORK/install.log" | tr '\n' ' ')"
 		RX_MODE=none
 	fi
 	;;
 esac
+if [ "$RX_HAVE_RPMS" = 1 ] && [ "$RX_MODE" != none ] && ! rx_root_rpms "$ROOT" "$PKG"; then
+	missing_rpms="rpm -i of the tool's RPM in the dom0 root failed: $(tail -n 3 "$PKG/root-rpms.log" | tr '\n' ' ')"
+	RX_HAVE_RPMS=0
+fi
+[ -d "$ROOT/usr/lib/dracut/modules.d/95xen-hotpatch" ] && dracut_mods=xen-hotpatch
 {
 	cat "$RX_PAYLOADS/ids.env"
 	echo "RX_MODE=$RX_MODE"
@@ -204,9 +228,9 @@ if [ "$RX_MODE" != none ]; then
 	rx_collect s3 $?
 fi
 [ "$RX_MODE" = deb ] ||
-	bad apt-scenarios "blocked: no project .debs / payload .debs to install with apt (make deb; scripts/xen-hotpatch-mkpkg --deb): scenarios ran with files installed from the tree"
+	bad apt-scenarios "blocked: no project/payload .debs to install with apt (make deb; xen-hotpatch-mkpkg --deb): $missing_debs; the scenarios ran with the files installed from the tree instead"
 [ "$RX_HAVE_RPMS" = 1 ] ||
-	bad dnf-scenario "blocked: no project RPMs / payload RPMs for dnf inside dom0 (make rpm; xen-hotpatch-mkpkg --rpm)"
+	bad dnf-scenario "blocked: no project/payload RPMs for dnf in dom0 (make rpm; xen-hotpatch-mkpkg --rpm): $missing_rpms"
 [ -n "$dracut_mods" ] ||
 	bad initramfs-hook "blocked: dracut module 95xen-hotpatch not installed in the dom0 root"
 

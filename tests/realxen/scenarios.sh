@@ -50,7 +50,7 @@ lp_clear() {
 sc_first_boot() {
 	info orig-extra "$FIRST_EXTRA"
 	printf '%s\n' "$FIRST_EXTRA" >/xhp-rx/results/orig-extra
-	if [ "$FIRST_RC" = 0 ] && [ -z "$FIRST_APPLIED" ]; then
+	if [ "$FIRST_OK" = 1 ] && [ -z "$FIRST_APPLIED" ]; then
 		result first-boot-empty PASS "nothing loaded at the first boot; extra '$FIRST_EXTRA'"
 	else
 		result first-boot-empty FAIL "xen-livepatch list rc=$FIRST_RC applied [$FIRST_APPLIED]"
@@ -254,8 +254,8 @@ sc_bad_payloads() {
 	check bad-other-xen-install-ok "install rc=$RC" [ "$RC" = 0 ]
 	expect_stack bad-other-xen-stack-unchanged "rx-c1 rx-c2 rx-c3" -xhp-c3
 	run "$XHP" status
-	check bad-other-xen-reported "status names rx-bad (rc=$RC): $(printf '%s' "$OUT" | grep rx-bad | head -n 1)" \
-		mentions rx-bad "$OUT"
+	check bad-other-xen-reported "status names its hypervisor $RX_BAD_XEN_ID (rc=$RC): $(printf '%s' "$OUT" | grep "$RX_BAD_XEN_ID" | head -n 1)" \
+		mentions "$RX_BAD_XEN_ID" "$OUT"
 	pl_remove bad
 }
 
@@ -279,6 +279,15 @@ sc_reapplied() {
 	else
 		result reboot-reapplied-before-init FAIL "at PID 1: applied [$FIRST_APPLIED] extra '$FIRST_EXTRA'; list: $FIRST_LIST"
 	fi
+	# the hook's own lines in the kernel log, stamped before PID 1 started
+	_hook=$(dmesg 2>/dev/null | grep 'xen-hotpatch:')
+	_last=$(printf '%s\n' "$_hook" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9][0-9][0-9]\).*/\1\2/p' | tail -n 1)
+	info hook-log "$(printf '%s' "$_hook" | tr '\n' '|')"
+	if mentions reapplying "$_hook" && [ -n "$_last" ] && [ "$_last" -le "$FIRST_UPTIME_MS" ]; then
+		result reboot-by-initramfs-hook PASS "hook logged at ${_last} ms, before PID 1 at ${FIRST_UPTIME_MS} ms"
+	else
+		result reboot-by-initramfs-hook FAIL "hook lines (last at '${_last}' ms, PID 1 at ${FIRST_UPTIME_MS} ms): $_hook"
+	fi
 	run "$XHP" status
 	check reboot-status-in-sync "xen-hotpatch status rc=$RC" [ "$RC" = 0 ]
 }
@@ -288,6 +297,9 @@ sc_reapplied() {
 sc_upgrade_cumulative() {
 	_before=$(apply_log_lines)
 	if [ "$RX_MODE" = deb ]; then
+		# the vendor publishes xen-hotpatch-rx-c3 2-1: the cumulative payload,
+		# renaming xen-hotpatch-rx-c1 and -c2 away
+		echo "deb [trusted=yes] file:/xhp-rx/repo2 ./" >/etc/apt/sources.list
 		apt_q update
 		apt_q full-upgrade
 	else
@@ -313,13 +325,21 @@ sc_upgrade_cumulative() {
 # transaction file trigger applies it (the Debian payloads removed first,
 # so the stack is the RPM's alone).
 sc_dnf_install() {
-	apt_q remove "$RX_PKG_C3"
-	expect_stack dnf-debs-removed "" "$(cat /xhp-rx/results/orig-extra 2>/dev/null)"
-	run dnf -y --disablerepo='*' --enablerepo=xhp-rx --setopt=install_weak_deps=False \
-		install "$RX_RPM_R1"
+	if [ "$RX_MODE" = deb ]; then
+		apt_q remove "$RX_PKG_C3"
+	else
+		rm -f "/usr/lib/xen-hotpatch/$RX_XEN_ID/rx-cum.livepatch"
+		run "$XHP" apply --auto
+	fi
+	expect_stack dnf-before-empty "" "$(cat /xhp-rx/results/orig-extra 2>/dev/null)"
+	_before=$(apply_log_lines)
+	run dnf -y -q --releasever=12 --disablerepo='*' --enablerepo=xhp-rx \
+		--setopt=install_weak_deps=False install "$RX_RPM_R1"
 	check dnf-install-rc "dnf install $RX_RPM_R1 rc=$RC" [ "$RC" = 0 ]
 	say "dnf output: $OUT"
 	expect_stack dnf-install-applied "rx-cum rx-r1" -xhp-r1
+	_runs=$(( $(apply_log_lines) - _before ))
+	check dnf-one-converge "converge runs for the dnf transaction: $_runs (apply.log)" [ "$_runs" = 1 ]
 	run "$XHP" status
 	check dnf-status-in-sync "status rc=$RC" [ "$RC" = 0 ]
 }
@@ -335,18 +355,39 @@ stage_s2() {
 # Scenario 5: the kill switch: nothing applied at boot, though payloads are
 # installed and proven.
 sc_killswitch() {
-	if [ "$FIRST_RC" = 0 ] && [ -z "$FIRST_APPLIED" ]; then
+	if [ "$FIRST_OK" = 1 ] && [ -z "$FIRST_APPLIED" ]; then
 		result killswitch-nothing-applied PASS "xen_hotpatch=0: nothing applied at PID 1, extra '$FIRST_EXTRA'"
 	else
 		result killswitch-nothing-applied FAIL "applied [$FIRST_APPLIED] at PID 1"
 	fi
-	run "$XHP" boot
-	check killswitch-boot-noop "xen-hotpatch boot rc=$RC (must be 0) applied nothing: [$(lp_applied)]" \
-		[ "$RC.$(lp_applied)" = "0." ]
 	run "$XHP" status
 	check killswitch-status-out-of-sync "status rc=$RC (want 3: installed, not applied)" [ "$RC" = 3 ]
+	run "$XHP" boot
+	check killswitch-boot-noop "xen-hotpatch boot rc=$RC (must be 0) applied nothing: [$(lp_applied)]; $OUT" \
+		[ "$RC.$(lp_applied)" = "0." ]
+	_hook=$(dmesg 2>/dev/null | grep 'xen-hotpatch:' | tr '\n' ' ')
+	check killswitch-hook-says-so "initramfs hook: $_hook" mentions xen_hotpatch=0 "$_hook"
+	# the operator can still apply by hand
+	run "$XHP" apply
+	if [ "$RX_HAVE_RPMS" = 1 ]; then
+		expect_stack killswitch-manual-apply "rx-cum rx-r1" -xhp-r1
+	else
+		expect_stack killswitch-manual-apply rx-cum -xhp-cum
+	fi
 }
 
 stage_s3() {
 	[ "$RX_MODE" = none ] || sc_killswitch
+}
+
+# ---- stage custom: a script the host put in the image ---------------------------
+# /xhp-rx/custom.sh defines stage_custom_body (tests/bench-realxen.sh uses it).
+stage_custom() {
+	if [ -r /xhp-rx/custom.sh ]; then
+		# shellcheck source=/dev/null
+		. /xhp-rx/custom.sh
+		stage_custom_body
+	else
+		result stage-custom FAIL "no /xhp-rx/custom.sh in the image"
+	fi
 }

@@ -212,6 +212,24 @@ static void branch_without_versions(void **state)
 	done(&s);
 }
 
+static void branch_keeps_applied_member(void **state)
+{
+	struct sc s = { 0 };
+
+	(void)state;
+	/* x is applied; a new sibling y without version= appears: x stays on */
+	node(&s, "a", 1, HV);
+	node(&s, "x", 2, 1);
+	node(&s, "y", 3, 1);
+	node(&s, "above-x", 4, 2);
+	loaded(&s, "a", 1, HV, XHP_STATE_APPLIED, 1);
+	loaded(&s, "x", 2, 1, XHP_STATE_APPLIED, 2);
+	assert_string_equal(plan(&s), "upload above-x; apply above-x");
+	assert_true(has_problem(&s, XHP_PROB_BRANCH, "x y"));
+	assert_true(s.plan.problems[0].error);
+	done(&s);
+}
+
 static void orphan(void **state)
 {
 	struct sc s = { 0 };
@@ -438,6 +456,7 @@ int main(void)
 		cmocka_unit_test(remove_middle),
 		cmocka_unit_test(branch_with_versions),
 		cmocka_unit_test(branch_without_versions),
+		cmocka_unit_test(branch_keeps_applied_member),
 		cmocka_unit_test(orphan),
 		cmocka_unit_test(cycle),
 		cmocka_unit_test(independent_on_top),
