@@ -44,4 +44,5 @@ exec tests/lib/shunit-run.sh \
 	tests/cli/test_status.sh \
 	tests/cli/test_revert.sh \
 	tests/cli/test_boot.sh \
-	tests/cli/test_concurrency.sh
+	tests/cli/test_concurrency.sh \
+	tests/cli/test_build.sh

@@ -10,7 +10,8 @@
 # POSIX sh (dash).
 
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export PATH LC_ALL=C
+HOME=/root
+export PATH HOME LC_ALL=C
 R=/xhp-rx
 LP=/usr/lib/xen-4.17/bin/xen-livepatch
 EXTRA=/sys/hypervisor/version/extra
