@@ -70,6 +70,7 @@ cleanup() {
 	for r in "${ROOTS[@]}"; do deb_root_done "$r"; done
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 finish() {
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
@@ -95,6 +96,8 @@ for c in dpkg-buildpackage dpkg-deb dpkg-scanpackages debootstrap lintian jq pod
 done
 [ "$(id -u)" -eq 0 ] || fatal "prerequisite: root (debootstrap, chroot)"
 
+# a run killed while apt ran in a root may have left its /proc mounted
+for r in "$work"/root-*; do [ -d "$r" ] && deb_root_done "$r"; done
 rm -rf --one-file-system "$work"
 mkdir -p "$P" "$D" "$L" "$PKG"
 
@@ -369,7 +372,7 @@ check_misc_depends() {
 t "dh_xen_hotpatch: relations reach \${misc:Depends}; a control without the Provides substvar is warned about" check_misc_depends
 
 # ---- the roots ------------------------------------------------------------------
-say "the bookworm test root (cached in build/cache/)"
+say "the bookworm test root (cached in $DEB_CACHE_DIR)"
 deb_cache_root || fatal "cannot make the debootstrap root"
 ok "debootstrap minbase root available ($(basename "$DEB_ROOT_TAR"))"
 

@@ -449,11 +449,14 @@ rx_mkpkg() {
 # packages: DIR/repo1 (what s1 installs) and DIR/repo2 (the cumulative as
 # version 2 of xen-hotpatch-rx-c3, renaming rx-c1 and rx-c2 away), each a
 # flat apt repository. Sets RX_PROJ_DEBS. Output in DIR/debs.log.
+# B goes to make through the environment: on the command line it would reach
+# debian/rules through MAKEFLAGS and override its own B (whose clean target
+# removes $(B)).
 rx_debs() {
 	local d=$1 p=$RX_PAYLOADS
 	rm -rf "$d/repo1" "$d/repo2"
 	{
-		make -s -C "$RX_TOP" B="$d" deb &&
+		B=$d make -s -C "$RX_TOP" deb &&
 		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-c1 1 "$p/rx-c1.livepatch" &&
 		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-c2 1 "$p/rx-c2.livepatch" &&
 		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-c3 1 "$p/rx-c3.livepatch" &&
@@ -480,7 +483,7 @@ rx_rpms() {
 	local d=$1 p=$RX_PAYLOADS
 	rm -rf "$d/rpmrepo"
 	{
-		make -s -C "$RX_TOP" B="$d" rpm &&
+		B=$d make -s -C "$RX_TOP" rpm &&
 		rx_mkpkg rpm "$d/rpmrepo" xen-hotpatch-rx-cum 1 "$p/rx-cum.livepatch" &&
 		rx_mkpkg rpm "$d/rpmrepo" xen-hotpatch-rx-r1 1 "$p/rx-r1.livepatch" &&
 		createrepo_c -q "$d/rpmrepo"

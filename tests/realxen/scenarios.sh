@@ -149,6 +149,7 @@ print(" ".join(x if isinstance(x, str) else x.get("name", "?") for x in a))
 mentions() {
 	[ "${3:-1}" != 0 ] && printf '%s' "$2" | grep -q -- "$1"
 }
+same_nonempty() { [ -n "$1" ] && [ "$1" = "$2" ]; }
 apply_log_lines() { wc -l </run/xen-hotpatch/apply.log 2>/dev/null || echo 0; }
 
 apt_q() { # apt-get with the tier's options; output in OUT, exit in RC
@@ -222,6 +223,12 @@ sc_install_chain() {
 	_st=$(xhp_status_applied)
 	check status-agrees-upstream "status --json applied [$_st], xen-livepatch [$(lp_applied)]" \
 		[ "$_st" = "rx-c1 rx-c2 rx-c3" ]
+	# what the tool loaded is recorded against this boot of the hypervisor
+	# (the crash-loop guard and stale records depend on it)
+	_bid=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)
+	_rbid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("boot_id", ""))' \
+		/run/xen-hotpatch/loaded.json 2>/dev/null)
+	check record-boot-id "loaded.json boot_id '$_rbid', kernel boot_id '$_bid'" same_nonempty "$_rbid" "$_bid"
 	run "$XHP" apply
 	_a2=$RC
 	expect_stack apply-idempotent "rx-c1 rx-c2 rx-c3" -xhp-c3
