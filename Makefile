@@ -118,8 +118,6 @@ INSTALL_FILES := \
   spec/xen-hotpatch-rpmdeps:$(LIBDIR)/rpm/xen-hotpatch-rpmdeps:0755 \
   scripts/debhelper/dh_xen_hotpatch:$(BINDIR)/dh_xen_hotpatch:0755 \
   scripts/debhelper/xen_hotpatch.pm:$(PREFIX)/share/perl5/Debian/Debhelper/Sequence/xen_hotpatch.pm:0644 \
-  scripts/debhelper/postinst-xen-hotpatch:$(PREFIX)/share/debhelper/autoscripts/postinst-xen-hotpatch:0644 \
-  scripts/debhelper/prerm-xen-hotpatch:$(PREFIX)/share/debhelper/autoscripts/prerm-xen-hotpatch:0644 \
   scripts/mkpkg-common.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-common.sh:0644 \
   scripts/mkpkg-rpm.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-rpm.sh:0644 \
   scripts/mkpkg-deb.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-deb.sh:0644 \

@@ -6,6 +6,13 @@
 
 mkpkg_read_payloads() {
 	tool=${XEN_HOTPATCH:-xen-hotpatch}
+	# rpmbuild and dpkg-buildpackage run it from their build folders: make
+	# a relative path absolute, and hand it on to the macros and dh add-on.
+	case $tool in
+	*/*) tool=$(cd "$(dirname "$tool")" && pwd)/$(basename "$tool") ;;
+	esac
+	XEN_HOTPATCH=$tool
+	export XEN_HOTPATCH
 	MKPKG_PAYLOADS=""
 	MKPKG_STEMS=""
 	for p in "$@"; do
@@ -34,6 +41,9 @@ mkpkg_read_payloads() {
 			die "$p: built for hypervisor $x, the others for $MKPKG_XEN_ID: one package per hypervisor build"
 		fi
 	done
+	case $MKPKG_XEN_ID in
+	*[!0-9a-f]* | '') die "hypervisor build-id '$MKPKG_XEN_ID' is not lower-case hex" ;;
+	esac
 	if [ -z "$MKPKG_NAME" ]; then
 		# shellcheck disable=SC2086 # split the list on purpose
 		set -- $MKPKG_STEMS

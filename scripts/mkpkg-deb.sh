@@ -91,16 +91,6 @@ mkpkg_deb() {
 			die "--obsoletes $o: not a Debian package name"
 		[ "$o" != "$MKPKG_NAME" ] || die "--obsoletes $o: that is this package's own name"
 	done
-	case $MKPKG_XEN_ID in
-	*[!0-9a-f]* | '') die "hypervisor build-id '$MKPKG_XEN_ID' is not lower-case hex" ;;
-	esac
-
-	# dh_xen_hotpatch runs from the package's source folder: absolute path.
-	case $tool in
-	*/*) tool=$(cd "$(dirname "$tool")" && pwd)/$(basename "$tool") ;;
-	esac
-	XEN_HOTPATCH=$tool
-	export XEN_HOTPATCH
 
 	version=$MKPKG_VERSION-$MKPKG_RELEASE
 	w=$MKPKG_WORK/deb

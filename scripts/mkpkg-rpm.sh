@@ -111,16 +111,6 @@ mkpkg_rpm() {
 		printf '%s\n' "$v" | grep -Eq '^[A-Za-z0-9._+~^]+$' ||
 			die "version/release '$v': use letters, digits and . _ + ~ ^ (no '-')"
 	done
-	case $MKPKG_XEN_ID in
-	*[!0-9a-f]*|'') die "hypervisor build-id '$MKPKG_XEN_ID' is not lower-case hex" ;;
-	esac
-
-	# The tool runs from rpmbuild's build folder: make its path absolute.
-	case $tool in
-	*/*) tool=$(cd "$(dirname "$tool")" && pwd)/$(basename "$tool") ;;
-	esac
-	XEN_HOTPATCH=$tool
-	export XEN_HOTPATCH
 
 	w=$MKPKG_WORK/rpm
 	t=$w/template

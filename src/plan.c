@@ -573,7 +573,7 @@ int xhp_plan_make(const struct xhp_plan_input *in, struct xhp_plan *p)
 		} else {
 			problem(p, XHP_PROB_REFUSED, true, bottom->name,
 				"cannot REPLACE the applied stack with %s (%s); reverting first would "
-				"leave the hypervisor unpatched: set replace_without_replace = allow to permit it",
+				"leave the hypervisor unpatched (replace_without_replace = allow accepts that)",
 				bottom->name, why);
 			p->refused = true;
 			goto out;

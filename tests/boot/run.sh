@@ -34,28 +34,20 @@ export XHP_CACHE
 # shellcheck source=tests/boot/cache.sh
 . "$top/tests/boot/cache.sh"
 
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	printf 'ok   %s\n' "$*"
-}
-nok() {
-	fail=$((fail + 1))
-	printf 'FAIL %s\n' "$*"
-}
+# shellcheck source=tests/lib/checks.sh
+. "$top/tests/lib/checks.sh"
 # check DESCRIPTION COMMAND...: pass when the command succeeds.
 check() {
 	local d=$1
 	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
+	if "$@"; then ok "$d"; else ko "$d"; fi
 }
 # same DESCRIPTION EXPECTED ACTUAL
 same() {
 	if [ "$2" = "$3" ]; then
 		ok "$1"
 	else
-		nok "$1"
+		ko "$1"
 		printf '     expected: %s\n     actual:   %s\n' "$2" "$3"
 	fi
 }
@@ -64,25 +56,19 @@ has() {
 	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
 		ok "$1"
 	else
-		nok "$1"
+		ko "$1"
 		printf '     no match for /%s/ in:\n' "$3"
 		printf '%s\n' "$2" | sed 's/^/       | /' | tail -n 30
 	fi
 }
 hasnt() {
 	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
-		nok "$1"
+		ko "$1"
 		printf '     unexpected match for /%s/ in:\n' "$3"
 		printf '%s\n' "$2" | grep -E -- "$3" | sed 's/^/       | /' | head -n 10
 	else
 		ok "$1"
 	fi
-}
-summary() {
-	echo
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
 }
 say() { printf '\n== %s\n' "$*"; }
 
@@ -93,20 +79,20 @@ for c in dracut lsinitrd debootstrap systemd-analyze shellcheck jq cpio unshare 
 	dpkg-deb apt-get depmod mknod; do
 	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
 done
-[ -n "$missing" ] && nok "commands present (missing:$missing)"
-[ "$(id -u)" -eq 0 ] || nok "running as root (chroot, mknod)"
-[ -x "$TOOL" ] || nok "tool built: $TOOL"
-[ -x "$SIM" ] || nok "simulated hypervisor built: $SIM"
-[ -x "$FORGE" ] || nok "payload forge present: $FORGE"
-[ "$fail" -eq 0 ] || summary
+[ -n "$missing" ] && ko "commands present (missing:$missing)"
+[ "$(id -u)" -eq 0 ] || ko "running as root (chroot, mknod)"
+[ -x "$TOOL" ] || ko "tool built: $TOOL"
+[ -x "$SIM" ] || ko "simulated hypervisor built: $SIM"
+[ -x "$FORGE" ] || ko "payload forge present: $FORGE"
+[ "$fail" -eq 0 ] || finish
 ok "root, commands, $TOOL, $SIM"
 
 rm -rf "$W"
 mkdir -p "$W/bin"
 # One snapshot of the binaries for the whole run (a rebuild may happen meanwhile).
 if ! cp "$TOOL" "$W/bin/xen-hotpatch" || ! cp "$SIM" "$W/bin/xen-hotpatch-sim"; then
-	nok "copy the binaries"
-	summary
+	ko "copy the binaries"
+	finish
 fi
 TOOL=$W/bin/xen-hotpatch
 SIM=$W/bin/xen-hotpatch-sim
@@ -134,7 +120,8 @@ uroot=$W/unit-root
 mkdir -p "$uroot/usr/sbin" "$uroot/usr/lib/systemd/system" "$uroot/etc"
 install -m 0755 "$TOOL" "$uroot/usr/sbin/xen-hotpatch"
 install -m 0644 "$unit" "$uroot/usr/lib/systemd/system/xen-hotpatch.service"
-out=$(systemd-analyze verify --root="$uroot" xen-hotpatch.service 2>&1)
+# --man=no: the unit's man page comes with the package, not with this test root
+out=$(systemd-analyze verify --man=no --root="$uroot" xen-hotpatch.service 2>&1)
 rc=$?
 same "systemd-analyze verify: exit 0 and no complaint" "0:" "$rc:$out"
 u=$(grep -v '^#' "$unit")
@@ -221,7 +208,7 @@ if mkdracut "$img_nk" "$W/dracut-nokernel.log" --no-kernel --no-compress -m "bas
 	ok "dracut --no-kernel -m 'base xen-hotpatch'"
 	dracut_contents "dracut no-kernel" "$img_nk"
 else
-	nok "dracut --no-kernel -m 'base xen-hotpatch' (log: $W/dracut-nokernel.log)"
+	ko "dracut --no-kernel -m 'base xen-hotpatch' (log: $W/dracut-nokernel.log)"
 	tail -n 20 "$W/dracut-nokernel.log"
 	img_nk=""
 fi
@@ -243,12 +230,12 @@ if boot_cache_kernel; then
 		has "dracut $KVER: xen-privcmd.ko" "$(lsinitrd "$img_kv")" \
 			" usr/lib/modules/$KVER/kernel/drivers/xen/xen-privcmd\.ko(\.[a-z]+)?$"
 	else
-		nok "dracut --kver $KVER (log: $W/dracut-kver.log)"
+		ko "dracut --kver $KVER (log: $W/dracut-kver.log)"
 		tail -n 20 "$W/dracut-kver.log"
 		img_kv=""
 	fi
 else
-	nok "Debian linux-image fetched and extracted"
+	ko "Debian linux-image fetched and extracted"
 fi
 
 # ---- initramfs-tools image ------------------------------------------------------------
@@ -298,11 +285,11 @@ if boot_cache_itroot "$lib_pkgs"; then
 		has "initramfs-tools: policy conf.d file" "$list" ' etc/xen-hotpatch/conf\.d/50-boot-tier\.conf$'
 		hasnt "initramfs-tools: no payload although one is installed" "$list" '\.livepatch|usr/lib/xen-hotpatch'
 	else
-		nok "mkinitramfs $KVER in the chroot (log: $W/mkinitramfs.log)"
+		ko "mkinitramfs $KVER in the chroot (log: $W/mkinitramfs.log)"
 		tail -n 20 "$W/mkinitramfs.log"
 	fi
 else
-	nok "debootstrap root with initramfs-tools-core"
+	ko "debootstrap root with initramfs-tools-core"
 fi
 
 # ---- payload fixtures ------------------------------------------------------------------
@@ -322,8 +309,8 @@ id_p5=$("$FORGE" -o "$fx/crash-p5.livepatch" --xen-id "$H1" --depends-id "$id_p4
 "$FORGE" -o "$fx/crash-p6.livepatch" --xen-id "$H1" --depends-id "$id_p5" >/dev/null || forged=0
 "$FORGE" -o "$fx/h2-only.livepatch" --xen-id "$H2" >/dev/null || forged=0
 if [ "$forged" -eq 1 ]; then ok "forged zz-base <- mm-mid <- aa-top <- late-p4 <- crash-p5 <- crash-p6 for $H1"; else
-	nok "forge payloads"
-	summary
+	ko "forge payloads"
+	finish
 fi
 
 # ---- running a hook inside an unpacked image ----------------------------------------------
@@ -415,7 +402,7 @@ scenarios() {
 	d=$W/run-$kind-$(basename "$img" .img)
 	say "$name: hook runs (tests 2-6)"
 	if ! unpack "$kind" "$img" "$d"; then
-		nok "$name: unpack the image"
+		ko "$name: unpack the image"
 		return
 	fi
 	ok "$name: unpacked; /$R holds payloads, policy backend = sim:/sim"
@@ -558,4 +545,4 @@ scenarios() {
 [ -n "$img_kv" ] && scenarios dracut "$img_kv" "dracut $KVER"
 [ -n "$img_it" ] && scenarios it "$img_it" "initramfs-tools $KVER"
 
-summary
+finish

@@ -49,21 +49,8 @@ simctl=$PKG/usr/bin/xen-hotpatch-sim
 
 H=$(printf 'xen-hotpatch deb tier: the simulated hypervisor' | sha1sum | cut -c1-40)
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-ko() { fail=$((fail + 1)); echo "FAIL $*"; }
-indent() { sed 's/^/     | /' | tail -n 40; }
-# t NAME COMMAND...: one test; on failure, what the command printed.
-t() {
-	local what=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$what"
-	else
-		ko "$what"
-		[ -z "$out" ] || printf '%s\n' "$out" | indent
-	fi
-}
+# shellcheck source=tests/lib/checks.sh
+. "$top/tests/lib/checks.sh"
 ROOTS=()
 cleanup() {
 	local r
@@ -71,15 +58,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
-fatal() {
-	ko "$*"
-	finish
-}
 say() { echo "-- $*"; }
 # eq GOT WANT WHAT
 eq() {

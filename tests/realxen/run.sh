@@ -222,7 +222,14 @@ fi
 if [ "$RX_MODE" != none ]; then
 	step "boot s2: the same disk again"
 	rx_boot s2 "$IMG" "xhp_rx.stage=s2"
-	rx_collect s2 $?
+	if rx_collect s2 $?; then
+		# one atomic switch, no unpatched window in between
+		if serial_has s2 "rx-cum finished REPLACE with rc=0"; then
+			ok s2/xen-log-replace "Xen logged 'rx-cum finished REPLACE with rc=0'"
+		else
+			bad s2/xen-log-replace "no 'rx-cum finished REPLACE with rc=0' in the Xen log"
+		fi
+	fi
 	step "boot s3: xen_hotpatch=0"
 	rx_boot s3 "$IMG" "xhp_rx.stage=s3 xen_hotpatch=0"
 	rx_collect s3 $?

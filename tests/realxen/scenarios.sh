@@ -299,16 +299,18 @@ sc_reapplied() {
 	check reboot-status-in-sync "xen-hotpatch status rc=$RC" [ "$RC" = 0 ]
 }
 
-# Scenario 3: upgrade to the cumulative payload (deb: apt full-upgrade to
-# the package's new version): one REPLACE, the old payloads unloaded.
+# Scenario 3: upgrade to the cumulative payload (deb: apt-get install of the
+# package's new version): one REPLACE, the old payloads unloaded.
 sc_upgrade_cumulative() {
 	_before=$(apply_log_lines)
 	if [ "$RX_MODE" = deb ]; then
 		# the vendor publishes xen-hotpatch-rx-c3 2-1: the cumulative payload,
 		# renaming xen-hotpatch-rx-c1 and -c2 away
+		# (`apt-get full-upgrade` keeps it back rather than remove the two
+		# renamed packages: the upgrade is asked for by name)
 		echo "deb [trusted=yes] file:/xhp-rx/repo2 ./" >/etc/apt/sources.list
 		apt_q update
-		apt_q full-upgrade
+		apt_q install "$RX_PKG_C3"
 	else
 		# shellcheck disable=SC2046 # a list of words
 		set -- $(pl_files chain)
@@ -322,6 +324,10 @@ sc_upgrade_cumulative() {
 	say "upgrade output: $OUT"
 	expect_stack upgrade-cumulative-applied rx-cum -xhp-cum
 	check upgrade-old-unloaded "still loaded: [$(lp_loaded)]" [ "$(lp_loaded)" = rx-cum ]
+	if [ "$RX_MODE" = deb ]; then
+		_left=$(dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' 'xen-hotpatch-rx-*' 2>/dev/null | awk '$3 == "ii" { print $1 "=" $2 }' | tr '\n' ' ')
+		check upgrade-packages "installed payload packages: $_left" [ "$_left" = "$RX_PKG_C3=2-1 " ]
+	fi
 	_log=$(tail -n $(( $(apply_log_lines) - _before )) /run/xen-hotpatch/apply.log 2>/dev/null)
 	info upgrade-apply-log "$_log"
 	run "$XHP" status

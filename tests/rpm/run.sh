@@ -37,30 +37,8 @@ P=$work/payloads
 H=5f1d3a8e0c7b96a4d2e1f0a9b8c7d6e5f4a3b2c1	# the simulated hypervisor
 H2=0badc0ffee0ddf00d0123456789abcdef0123456	# another hypervisor build
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-ko() { fail=$((fail + 1)); echo "FAIL $*"; }
-indent() { sed 's/^/     | /' | head -n 40; }
-# t NAME COMMAND...: one test; on failure, what the command printed.
-t() {
-	local what=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$what"
-	else
-		ko "$what"
-		[ -z "$out" ] || printf '%s\n' "$out" | indent
-	fi
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
-fatal() {
-	ko "$*"
-	finish
-}
+# shellcheck source=tests/lib/checks.sh
+. "$top/tests/lib/checks.sh"
 # eq GOT WANT WHAT
 eq() {
 	[ "$1" = "$2" ] && return 0
