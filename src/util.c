@@ -162,8 +162,8 @@ int xhp_read_file(const char *path, char **buf, size_t *len, size_t max)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	size_t got = 0, cap;
 	char *b;
-	size_t got = 0;
 
 	if (fd < 0)
 		return -errno;
@@ -173,19 +173,36 @@ int xhp_read_file(const char *path, char **buf, size_t *len, size_t max)
 		return -EINVAL;
 	if ((size_t)st.st_size > max)
 		return -EFBIG;
-	b = xhp_malloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+	/* Read to EOF, not to st_size: /proc and /sys files report size 0. */
+	cap = (size_t)st.st_size + 1 > 4096 ? (size_t)st.st_size + 1 : 4096;
+	b = xhp_malloc(cap);
+	for (;;) {
+		ssize_t r;
 
+		if (got + 1 >= cap) {
+			if (cap > max) {
+				free(b);
+				return -EFBIG;
+			}
+			cap *= 2;
+			b = xhp_realloc(b, cap);
+		}
+		r = read(fd, b + got, cap - 1 - got);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0) {
-			int e = r < 0 ? -errno : -EIO;
+		if (r < 0) {
+			int e = -errno;
 
 			free(b);
 			return e;
 		}
+		if (r == 0)
+			break;
 		got += (size_t)r;
+	}
+	if (got > max) {
+		free(b);
+		return -EFBIG;
 	}
 	b[got] = '\0';
 	*buf = b;
