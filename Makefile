@@ -167,7 +167,9 @@ deb: dist
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_DIR)/src
 	tar -C $(DEB_DIR)/src -xzf $(B)/xen-hotpatch-$(VERSION).tar.gz
-	cd $(DEB_DIR)/src/xen-hotpatch-$(VERSION) && dpkg-buildpackage -us -uc -b
+	# MAKEFLAGS would carry this make's B= into debian/rules (which builds into
+	# and cleans its own debian/build): the package build starts from none.
+	cd $(DEB_DIR)/src/xen-hotpatch-$(VERSION) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
 	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/src/*.changes $(DEB_DIR)/
 	rm -rf $(DEB_DIR)/src
 	@ls $(DEB_DIR)/*.deb

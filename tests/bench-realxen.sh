@@ -22,6 +22,7 @@ for t in qemu-system-x86_64 debootstrap mke2fs debugfs; do
 	command -v "$t" >/dev/null 2>&1 || { say "no $t: no real-Xen figures"; exit 1; }
 done
 [ "$(id -u)" -eq 0 ] || { say "needs root (debootstrap, chroot): no real-Xen figures"; exit 1; }
+rx_lock || exit 1
 rm -rf "$RX_LOGS"
 mkdir -p "$RX_WORK" "$RX_LOGS"
 

@@ -37,9 +37,20 @@ RX_SMP=${RX_SMP:-1}
 # Xen's command line beyond console and memory.
 RX_XEN_CMD_EXTRA=${RX_XEN_CMD_EXTRA-}
 # Minutes per boot (TCG is slow and the machine is shared).
-RX_BOOT_TIMEOUT_MIN=${RX_BOOT_TIMEOUT_MIN:-10}
+RX_BOOT_TIMEOUT_MIN=${RX_BOOT_TIMEOUT_MIN:-8}
 
 rx_say() { printf 'realxen: %s\n' "$*"; }
+
+# One real-Xen run at a time on this machine (the tier or the bench): they
+# share the caches, and one QEMU at a time is what 2 shared cores can take.
+rx_lock() {
+	mkdir -p "$RX_TOP/build/cache"
+	exec 9>"$RX_TOP/build/cache/.realxen.lock"
+	if ! flock -n 9; then
+		rx_say "another real-Xen run holds build/cache/.realxen.lock: waiting"
+		flock -w 3600 9 || { rx_die "still locked after an hour"; return 1; }
+	fi
+}
 rx_die() { printf 'realxen: error: %s\n' "$*" >&2; return 1; }
 
 # ---- apt ---------------------------------------------------------------
@@ -332,12 +343,18 @@ rx_root_init() {
 	install -m 0755 "$RX_HERE/dom0-init.sh" "$r/usr/local/sbin/xhp-rx-init"
 	install -m 0644 "$RX_HERE/scenarios.sh" "$r/xhp-rx/bin/scenarios.sh"
 	install -m 0644 "$RX_HERE/fidelity.steps" "$r/xhp-rx/bin/fidelity.steps"
+	install -m 0755 "$RX_HERE/tool-steps.sh" "$r/xhp-rx/bin/tool-steps.sh"
 	cp -r "$RX_PAYLOADS" "$r/xhp-rx/payloads"
 	if [ -n "${RX_STEPS_BIN:-}" ] && [ -x "$RX_STEPS_BIN" ]; then
 		install -m 0755 "$RX_STEPS_BIN" "$r/xhp-rx/bin/xhp-steps"
 	fi
 	# dom0 has no network: apt reads only the tier's local repository
 	: >"$r/etc/apt/sources.list"
+	# the initramfs is made by dracut (rx_initrd); initramfs-tools (pulled in
+	# by the kernel package) must not rebuild one on every trigger
+	if [ -f "$r/etc/initramfs-tools/update-initramfs.conf" ]; then
+		sed -i 's/^update_initramfs=.*/update_initramfs=no/' "$r/etc/initramfs-tools/update-initramfs.conf"
+	fi
 	echo dom0 >"$r/etc/hostname"
 }
 

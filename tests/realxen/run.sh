@@ -5,9 +5,11 @@
 # runs the scenarios of scenarios.sh and writes its results to the disk.
 #
 #   boot s1  first boot: upstream xen-livepatch on the forged payloads; the
-#            fidelity steps (xhp-steps, compared here with the simulated
-#            hypervisor); install of the chain (apt-get, or the files when no
-#            .debs exist yet), status, bad payloads
+#            fidelity sequences (raw sysctl steps with xhp-steps, and
+#            xen-hotpatch runs with tool-steps.sh), compared here with the
+#            same run on the simulated hypervisor; install of the chain
+#            (apt-get, or the files when no .debs exist yet), status, bad
+#            payloads
 #   boot s2  the same disk again: the initramfs hook reapplied the stack before
 #            the real root's first process; upgrade to the cumulative payload
 #            (REPLACE); dnf install of an RPM payload package
@@ -15,7 +17,7 @@
 #
 # Ends with "N passed, N failed". A part of the project that is not there yet
 # is reported as a failure naming what is missing. Env: RX_KEEP=1 keeps the
-# disk image; RX_BOOT_TIMEOUT_MIN (default 10) per boot.
+# disk image; RX_BOOT_TIMEOUT_MIN (default 8) per boot.
 set -u
 RX_TOP=${XHP_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/realxen/lib.sh
@@ -45,6 +47,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	bad prerequisite-root "the real-Xen tier needs root (debootstrap, chroot): it cannot run"
 	finish
 fi
+rx_lock || { bad lock "could not take build/cache/.realxen.lock"; finish; }
 rm -rf "$RX_LOGS"
 mkdir -p "$RX_LOGS" "$RX_WORK"
 
@@ -131,7 +134,7 @@ fi
 	echo "RX_RPM_R1=xen-hotpatch-rx-r1"
 } >"$ROOT/xhp-rx/config"
 
-step "initramfs (dracut in the dom0 root; modules: base rootfs-block kernel-modules ${dracut_mods:-(no xen-hotpatch module)})"
+step "initramfs (dracut in the dom0 root, module ${dracut_mods:-(no xen-hotpatch module)})"
 if ! rx_initrd "$ROOT" "$RX_WORK/initrd.img" $dracut_mods; then
 	bad initramfs "dracut failed"
 	finish
@@ -198,6 +201,29 @@ rx_fidelity() {
 	fi
 }
 
+# The tool-level sequence on the simulated hypervisor; compare step by step.
+rx_tool_fidelity() {
+	local real=$RX_LOGS/tool-steps-xen.out sim=$RX_LOGS/tool-steps-sim.out d diffs n
+	rx_read "$IMG" /xhp-rx/results/tool-steps-xen.out >"$real"
+	if ! grep -q '^tstep ' "$real"; then
+		bad tool-fidelity "no tool-steps output from the real hypervisor"
+		return
+	fi
+	d=$(mktemp -d)
+	"$RX_TOP/build/xen-hotpatch-sim" "$d/sim" init --build-id "$RX_XEN_ID" >/dev/null &&
+		XEN_HOTPATCH_RUN_DIR=$d/run "$RX_HERE/tool-steps.sh" "$RX_PAYLOADS" "$RX_XEN_ID" "$d/root" \
+			"$RX_TOP/build/xen-hotpatch" --backend "sim:$d/sim" >"$sim" 2>&1
+	rm -rf "$d"
+	n=$(grep -c '^tstep ' "$real")
+	diffs=$(diff <(grep '^tstep ' "$real") <(grep '^tstep ' "$sim") | grep '^[<>]')
+	if [ -z "$diffs" ]; then
+		ok tool-fidelity "$n xen-hotpatch runs: same exit codes and status on the simulated and the real hypervisor"
+	else
+		bad tool-fidelity "xen-hotpatch behaves differently on the simulated hypervisor (< real Xen, > simulated):"
+		printf '%s\n' "$diffs" | sed 's/^/    /'
+	fi
+}
+
 serial_has() { grep -q -- "$2" "$RX_LOGS/$1.serial"; }
 
 step "boot s1: first boot"
@@ -212,6 +238,7 @@ if rx_collect s1 "$qrc"; then
 	if [ "$RX_HAVE_STEPS" = 1 ]; then
 		rx_fidelity
 	fi
+	[ "$RX_MODE" = none ] || rx_tool_fidelity
 fi
 [ "$RX_HAVE_STEPS" = 1 ] ||
 	bad fidelity "blocked: xhp-steps does not build against build/libxhp.a: $(tail -n 3 "$RX_WORK/steps-build.log" | tr '\n' ' ')"

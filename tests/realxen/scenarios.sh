@@ -133,6 +133,18 @@ sc_fidelity() {
 	lp_clear
 }
 
+# The tool-level fidelity sequence (tool-steps.sh) on the real hypervisor,
+# in its own root and run directory; run.sh replays it on the simulated one.
+sc_tool_fidelity() {
+	_out=/xhp-rx/results/tool-steps-xen.out
+	rm -rf /tmp/xhp-rx-troot /run/xhp-rx-tool
+	XEN_HOTPATCH_RUN_DIR=/run/xhp-rx-tool sh /xhp-rx/bin/tool-steps.sh "$PAY" "$RX_XEN_ID" \
+		/tmp/xhp-rx-troot "$XHP" >"$_out" 2>&1
+	_rc=$?
+	check tool-fidelity-real-ran "tool-steps.sh on the real hypervisor rc=$_rc, $(grep -c '^tstep' "$_out") steps" [ $_rc = 0 ]
+	lp_clear
+}
+
 # xen-hotpatch status --json: "NAME NAME ..." of the applied stack, bottom first.
 xhp_status_applied() {
 	"$XHP" --json status 2>/dev/null | python3 -c '
@@ -216,6 +228,9 @@ sc_install_chain() {
 	_aout=$OUT
 	check install-chain-rc "install ($RX_MODE) rc=$_arc" [ "$_arc" = 0 ]
 	expect_stack install-chain-applied "rx-c1 rx-c2 rx-c3" -xhp-c3
+	# the converge run's own words (dpkg trigger output in apt's): bottom first
+	_order=$(printf '%s\n' "$_aout" | sed -n 's/.*apply \(rx-[a-z0-9]*\) \.\.\. done.*/\1/p' | tr '\n' ' ')
+	check install-chain-order "applied in this order: $_order" [ "$_order" = "rx-c1 rx-c2 rx-c3 " ]
 	_runs=$(( $(apply_log_lines) - _before ))
 	check install-one-converge "converge runs for the transaction: $_runs (apply.log)" [ "$_runs" = 1 ]
 	run "$XHP" status
@@ -271,6 +286,7 @@ stage_s1() {
 	sc_upstream
 	[ "$RX_HAVE_STEPS" != 1 ] || sc_fidelity
 	if [ "$RX_MODE" != none ]; then
+		sc_tool_fidelity
 		sc_install_chain
 		sc_bad_payloads
 	fi
