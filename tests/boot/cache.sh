@@ -12,19 +12,8 @@
 
 : "${XHP_CACHE:?}"
 
-# The mirror the host's apt uses (the first URIs: line of the deb822 sources,
-# else the first deb line of sources.list).
-boot_mirror() {
-	local m=""
-	if [ -r /etc/apt/sources.list.d/debian.sources ]; then
-		m=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources |
-			grep -v security | head -n 1)
-	fi
-	if [ -z "$m" ] && [ -r /etc/apt/sources.list ]; then
-		m=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
-	fi
-	printf '%s\n' "${m:-http://deb.debian.org/debian}"
-}
+# shellcheck source=tests/lib/minbase.sh
+. "${XHP_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/lib/minbase.sh"
 
 # Serialise creators of one cache entry (another tier may build the same one).
 boot_cache_lock() {
@@ -78,29 +67,9 @@ boot_cache_kernel() {
 	boot_cache_unlock
 }
 
-# debootstrap --variant=minbase bookworm, as a tarball. The Debian packaging
-# tier caches the same root under the same name; whoever comes first makes it.
+# debootstrap --variant=minbase bookworm, as a tarball shared with the other tiers.
 boot_cache_minbase() {
-	MINBASE_TAR="$XHP_CACHE/bookworm-minbase.tar"
-	mkdir -p "$XHP_CACHE"
-	boot_cache_lock bookworm-minbase
-	if [ ! -s "$MINBASE_TAR" ]; then
-		local tmp mirror
-		mirror=$(boot_mirror)
-		tmp=$(mktemp -d "$XHP_CACHE/.debootstrap.XXXXXX")
-		echo "boot: debootstrap --variant=minbase bookworm from $mirror (once, ~1 min)"
-		if ! debootstrap --variant=minbase bookworm "$tmp/root" "$mirror" >"$tmp.log" 2>&1; then
-			echo "boot: debootstrap failed; last lines of its log:" >&2
-			tail -n 20 "$tmp.log" >&2
-			rm -rf "$tmp" "$tmp.log"
-			boot_cache_unlock
-			return 1
-		fi
-		tar -C "$tmp/root" -cf "$MINBASE_TAR.tmp.$$" .
-		mv "$MINBASE_TAR.tmp.$$" "$MINBASE_TAR"
-		rm -rf "$tmp" "$tmp.log"
-	fi
-	boot_cache_unlock
+	xhp_minbase "$XHP_CACHE" bookworm
 }
 
 # Run a command chrooted into ROOT with its own /proc (a private mount

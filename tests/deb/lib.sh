@@ -21,21 +21,9 @@ DEB_ROOT_TAR=$DEB_CACHE_DIR/deb-root-$DEB_SUITE.tar
 DEB_ARCHIVES=$DEB_CACHE_DIR/deb-archives-$DEB_SUITE
 DEB_CACHE_MAX_DAYS=${DEB_CACHE_MAX_DAYS:-14}
 
-# The first URI of a deb822 stanza whose Suites include $DEB_SUITE.
-deb_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk -v suite="$DEB_SUITE" '
-			/^[ \t]*$/ { if (uri != "" && ok) { print uri; exit } uri=""; ok=0; next }
-			tolower($1) == "uris:" { uri=$2 }
-			tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) ok=1 }
-			END { if (uri != "" && ok) print uri }' "$f" | head -n 1
-	done | head -n 1
-	if [ -f /etc/apt/sources.list ]; then
-		awk -v suite="$DEB_SUITE" '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($(i+1) == suite) { print $i; exit } } }' /etc/apt/sources.list
-	fi
-}
+# shellcheck source=tests/lib/minbase.sh
+. "$XHP_TOP/tests/lib/minbase.sh"
+deb_mirror() { xhp_mirror "$DEB_SUITE"; }
 
 # Serialise makers of one cache entry (another tier may make the same one).
 deb_cache_lock() {
@@ -44,33 +32,9 @@ deb_cache_lock() {
 }
 deb_cache_unlock() { exec {DEB_LOCK_FD}>&-; }
 
-# debootstrap --variant=minbase, as a tarball; the boot tier caches the same
-# root under the same name and lock: whoever comes first makes it.
+# debootstrap --variant=minbase, as a tarball shared with the other tiers.
 deb_cache_minbase() {
-	local mirror tmp
-	mkdir -p "$DEB_CACHE_DIR"
-	deb_cache_lock "$DEB_SUITE-minbase"
-	if [ ! -s "$DEB_MINBASE_TAR" ]; then
-		mirror=$(deb_mirror | head -n 1)
-		if [ -z "$mirror" ]; then
-			echo "deb: no apt source for $DEB_SUITE on this host" >&2
-			deb_cache_unlock
-			return 1
-		fi
-		tmp=$(mktemp -d "$DEB_CACHE_DIR/.debootstrap.XXXXXX")
-		echo "deb: debootstrap --variant=minbase $DEB_SUITE (once; cached as $DEB_MINBASE_TAR)"
-		if ! debootstrap --variant=minbase "$DEB_SUITE" "$tmp/root" "$mirror" > "$tmp.log" 2>&1; then
-			echo "deb: debootstrap failed; last lines of its log:" >&2
-			tail -n 20 "$tmp.log" >&2
-			rm -rf "$tmp" "$tmp.log"
-			deb_cache_unlock
-			return 1
-		fi
-		tar -C "$tmp/root" -cf "$DEB_MINBASE_TAR.tmp.$$" .
-		mv "$DEB_MINBASE_TAR.tmp.$$" "$DEB_MINBASE_TAR"
-		rm -rf "$tmp" "$tmp.log"
-	fi
-	deb_cache_unlock
+	xhp_minbase "$DEB_CACHE_DIR" "$DEB_SUITE"
 }
 
 # The minbase root with the host's apt sources (all suites: updates and

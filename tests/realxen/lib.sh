@@ -9,6 +9,8 @@
 # Sourced, not run: the caller sets -u and defines RX_TOP (repository).
 
 RX_TOP=${RX_TOP:?}
+# shellcheck source=tests/lib/minbase.sh
+. "$RX_TOP/tests/lib/minbase.sh"
 RX_CACHE=$RX_TOP/build/cache/realxen
 RX_WORK=${RX_WORK:-$RX_TOP/build/realxen}
 RX_LOGS=${RX_LOGS:-$RX_TOP/build/test-logs/realxen}
@@ -56,21 +58,7 @@ rx_die() { printf 'realxen: error: %s\n' "$*" >&2; return 1; }
 # ---- apt ---------------------------------------------------------------
 
 # The Debian mirror, read from the host's apt sources at run time.
-rx_mirror() {
-	local f=/etc/apt/sources.list.d/debian.sources
-	if [ -r "$f" ]; then
-		awk '
-			/^[[:space:]]*$/ { if (uri != "" && main) { print uri; exit }
-			                   uri = ""; main = 0; next }
-			/^URIs:/   { uri = $2 }
-			/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") main = 1 }
-			END { if (uri != "" && main) print uri }
-		' "$f" | head -n 1
-		return
-	fi
-	awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
-		/etc/apt/sources.list 2>/dev/null
-}
+rx_mirror() { xhp_mirror bookworm | head -n 1; }
 
 rx_apt() { apt-get -o DPkg::Lock::Timeout=900 -q "$@"; }
 
@@ -151,24 +139,9 @@ rx_xen_image() {
 
 # ---- the dom0 root -------------------------------------------------------
 
-# build/cache/bookworm-minbase.tar (shared with the Debian packaging tier).
+# build/cache/bookworm-minbase.tar, shared with the deb and boot tiers.
 rx_minbase() {
-	[ -s "$RX_MINBASE" ] && return 0
-	local mirror d
-	mirror=$(rx_mirror)
-	[ -n "$mirror" ] || { rx_die "no bookworm mirror in the apt sources"; return 1; }
-	d=$(mktemp -d "$RX_TOP/build/cache/minbase.XXXXXX")
-	rx_say "debootstrap --variant=minbase bookworm (cached as build/cache/bookworm-minbase.tar)"
-	if ! debootstrap --variant=minbase bookworm "$d/root" "$mirror" >"$d/log" 2>&1; then
-		tail -n 20 "$d/log"
-		rm -rf "$d"
-		rx_die "debootstrap failed"
-		return 1
-	fi
-	tar -C "$d/root" -cf "$d/minbase.tar" . &&
-		mv "$d/minbase.tar" "$RX_MINBASE.$$" && mv "$RX_MINBASE.$$" "$RX_MINBASE"
-	rm -rf "$d"
-	[ -s "$RX_MINBASE" ]
+	xhp_minbase "$RX_TOP/build/cache" bookworm || { rx_die "no debootstrap root"; return 1; }
 }
 
 # Run a command in a chroot with its own /proc, /sys and /dev (a private
