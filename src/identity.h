@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A payload's identity: the facts about one payload that every layer needs
+ * (the planner's installed payloads and hypervisor entries, the /run record,
+ * the simulated hypervisor), taken once from the payload reader and copied
+ * whole, never field by field.
+ *
+ *   name             the hypervisor name (file stem), [A-Za-z0-9._-]{1,127}
+ *   id               its own build-id (.note.gnu.build-id)
+ *   depends          the build-id it stacks on (.livepatch.depends)
+ *   vetoing          it has pre/post apply/revert hooks: REPLACE is impossible
+ *                    while it takes part (Xen returns -EOPNOTSUPP)
+ *   safe_to_reapply  Xen re-applies it after a revert (no writable section
+ *                    but .livepatch.funcs); otherwise it must be unloaded and
+ *                    uploaded again
+ */
+#ifndef XHP_IDENTITY_H
+#define XHP_IDENTITY_H
+
+#include "payload.h"
+
+struct xhp_identity {
+	char name[XHP_NAME_MAX + 1];
+	struct xhp_build_id id;
+	struct xhp_build_id depends;
+	bool vetoing;
+	bool safe_to_reapply;
+};
+
+/* The identity of payload pl installed or loaded under name (truncated to
+ * XHP_NAME_MAX bytes; callers pass names that passed xhp_name_check()). */
+void xhp_identity_of(struct xhp_identity *ident, const char *name,
+		     const struct xhp_payload *pl);
+
+/* Same payload: same name and same own build-id. */
+bool xhp_identity_same(const struct xhp_identity *a, const struct xhp_identity *b);
+
+#endif
