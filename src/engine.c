@@ -226,11 +226,6 @@ static void exclusion(const struct xhp_session *s, enum xhp_mode mode, struct xh
 	if (xhp_strv_has(&s->cfg.blocked, n->ident.name) || xhp_strv_has(&s->cfg.blocked, hex)) {
 		n->excluded = XHP_EXCLUDED_BLOCKED;
 		n->excluded_why = "blocked by policy";
-	} else if (n->ident.bad_expectation) {
-		n->excluded = XHP_EXCLUDED_UNAPPLIABLE;
-		n->excluded_why = n->ident.bad_expectation == -ERANGE
-			? "an expectation is longer than the function it checks: Xen refuses to apply it"
-			: "an expectation has reserved bits set: Xen refuses to apply it";
 	} else if (xhp_guard_is_quarantined(&s->guard, &n->ident.id)) {
 		n->excluded = XHP_EXCLUDED_QUARANTINED;
 		n->excluded_why = "quarantined: an earlier apply was not seen to complete "
