@@ -84,14 +84,6 @@ struct act {
 	int pre_rc;		/* the payload's rc before the action */
 };
 
-static unsigned long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000ull;
-}
-
 static void sleep_us(unsigned long long us)
 {
 	struct timespec ts = { .tv_sec = (time_t)(us / 1000000ull), .tv_nsec = (long)(us % 1000000ull) * 1000L };
@@ -183,7 +175,7 @@ static bool send(struct act *a)
 			finish(a, XHP_ACT_NOT_TOP);
 			return false;
 		}
-		if (++busy >= BUSY_TRIES || now_us() + pause >= a->deadline_us) {
+		if (++busy >= BUSY_TRIES || xhp_now_us() + pause >= a->deadline_us) {
 			a->res->err = r;
 			finish(a, XHP_ACT_BUSY);
 			return false;
@@ -226,8 +218,8 @@ static bool wait_done(struct act *a, unsigned long long sent_us, struct xhp_stat
 		a->res->rc = st->rc;
 		if (st->rc != -EAGAIN)
 			return true;
-		elapsed = now_us() - sent_us;
-		if (now_us() >= a->deadline_us) {
+		elapsed = xhp_now_us() - sent_us;
+		if (xhp_now_us() >= a->deadline_us) {
 			finish(a, XHP_ACT_TIMEOUT);
 			return false;
 		}
@@ -244,7 +236,7 @@ void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action a
 	unsigned rendezvous = 0;
 
 	memset(res, 0, sizeof(*res));
-	a.start_us = now_us();
+	a.start_us = xhp_now_us();
 	a.deadline_us = a.start_us + (unsigned long long)params->deadline_ms * 1000ull;
 	a.timeout_ms = params->timeout_ms ? params->timeout_ms : XEN_TIMEOUT_DEFAULT_MS;
 	if (a.timeout_ms > XEN_TIMEOUT_MAX_MS)
@@ -252,14 +244,14 @@ void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action a
 	if (!precondition(&a))
 		return;
 	for (;;) {
-		unsigned long long sent = now_us();
+		unsigned long long sent = xhp_now_us();
 
 		if (!send(&a))
 			break;
 		if (!wait_done(&a, sent, &st))
 			break;
-		res->waited_us = now_us() - sent;
-		if (st.rc == -EBUSY && ++rendezvous < RENDEZVOUS_TRIES && now_us() < a.deadline_us) {
+		res->waited_us = xhp_now_us() - sent;
+		if (st.rc == -EBUSY && ++rendezvous < RENDEZVOUS_TRIES && xhp_now_us() < a.deadline_us) {
 			/* the CPUs did not quiesce in time: nothing changed; ask
 			 * again with a longer timeout */
 			a.timeout_ms = a.timeout_ms * 2 > XEN_TIMEOUT_MAX_MS ? XEN_TIMEOUT_MAX_MS : a.timeout_ms * 2;
@@ -274,7 +266,7 @@ void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action a
 		break;
 	}
 	if (!res->waited_us)
-		res->waited_us = now_us() - a.start_us;
+		res->waited_us = xhp_now_us() - a.start_us;
 }
 
 int xhp_backend_act(struct xhp_backend *be, const char *name, enum xhp_action action,

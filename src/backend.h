@@ -113,7 +113,7 @@ struct xhp_act_result {
 	int rc;			/* the payload's rc afterwards */
 	int state;		/* the payload's state afterwards (0: unknown / gone) */
 	unsigned tries;		/* actions sent */
-	unsigned long long waited_us;	/* time from the action to its result */
+	unsigned long long waited_us;	/* time from the action to its result (an upload: its call) */
 	char why[512];		/* the backend's explanation, or "" (as struct xhp_err) */
 };
 

@@ -20,12 +20,20 @@ static bool in_chroot(void)
 	return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
 }
 
+/* A JSON string of untrusted bytes (names from the hypervisor, paths). */
+static json_object *jstr_untrusted(const char *s)
+{
+	_cleanup_free_ char *e = xhp_escape_json(s);
+
+	return json_object_new_string(e);
+}
+
 static json_object *problem_json(const char *kind, const char *names, const char *msg, bool error)
 {
 	json_object *q = json_object_new_object();
 
 	json_object_object_add(q, "kind", json_object_new_string(kind));
-	json_object_object_add(q, "names", json_object_new_string(names));
+	json_object_object_add(q, "names", jstr_untrusted(names));
 	json_object_object_add(q, "message", json_object_new_string(msg));
 	json_object_object_add(q, "error", json_object_new_boolean(error));
 	return q;
@@ -42,7 +50,7 @@ static void plan_json(const struct xhp_view *v, const struct xhp_inventory *inv)
 		json_object *s = json_object_new_object();
 
 		json_object_object_add(s, "op", json_object_new_string(xhp_step_op_name(p->steps[i].op)));
-		json_object_object_add(s, "name", json_object_new_string(p->steps[i].name));
+		json_object_object_add(s, "name", jstr_untrusted(p->steps[i].name));
 		json_object_array_add(steps, s);
 	}
 	for (i = 0; i < p->ndesired; i++)
@@ -170,16 +178,18 @@ static int report_guard(const struct xhp_cli *cli, const struct xhp_session *s, 
 			enum xhp_mode mode)
 {
 	int err = res->guard_error ? res->guard_error : -EROFS;
+	_cleanup_free_ char *dir = NULL;
 
 	if (!res->unguarded && !res->guard_error)
 		return XHP_EXIT_OK;
+	dir = xhp_escape(s->guard.dir);
 	if (mode == XHP_MODE_BOOT) {
 		cli_say(cli, "note: %s cannot be written here (%s): applies at this boot are not guarded against "
-			     "a crash", s->guard.dir, strerror(-err));
+			     "a crash", dir, strerror(-err));
 		return XHP_EXIT_OK;
 	}
 	cli_error("cannot write the crash-loop guard's records in %s (%s): %u apply%s went without an attempt "
-		  "record, and what was applied is not proven, so boot will not reapply it", s->guard.dir,
+		  "record, and what was applied is not proven, so boot will not reapply it", dir,
 		  strerror(-err), res->unguarded, res->unguarded == 1 ? "" : "s");
 	return XHP_EXIT_ERROR;
 }
@@ -391,10 +401,13 @@ int cmd_boot(struct xhp_cli *cli, int argc, char **argv)
 		cli_error("not applying payloads at boot");
 		return XHP_EXIT_OK;
 	}
-	if (!xhp_guard_present(&s.guard))
+	if (!xhp_guard_present(&s.guard)) {
+		_cleanup_free_ char *dir = xhp_escape(s.guard.dir);
+
 		cli_say(cli, "xen-hotpatch: %s does not exist (a separate /var not mounted yet?): "
 			     "no payload is proven here, so none is applied now; "
-			     "xen-hotpatch.service reapplies the stack later", s.guard.dir);
+			     "xen-hotpatch.service reapplies the stack later", dir);
+	}
 	if (converge(cli, &s, XHP_MODE_BOOT, "boot"))
 		cli_error("boot: the stack was not fully reapplied; `xen-hotpatch status` shows what is missing");
 	xhp_session_close(&s);

@@ -55,12 +55,19 @@ static void ev_step(void *ctx, const struct xhp_step *s, const struct xhp_act_re
 {
 	const struct xhp_cli *cli = ctx;
 
+	_cleanup_free_ char *name = NULL;
+
 	if (cli->verbose < 0 || cli->json)
 		return;
-	if (!res)
-		printf("%s %s ... ", step_verb(s->op, false), s->name);
-	else
+	if (!res) {
+		name = xhp_escape(s->name);
+		printf("%s %s ... ", step_verb(s->op, false), name);
+	} else if (cli->verbose > 0) {
+		/* -v: how long the step took (an action: from sending it to its result) */
+		printf("%s (%.1f ms)\n", res->status == XHP_ACT_DONE ? "done" : "failed", (double)res->waited_us / 1000.0);
+	} else {
 		printf("%s\n", res->status == XHP_ACT_DONE ? "done" : "failed");
+	}
 	fflush(stdout);
 }
 
@@ -94,21 +101,29 @@ void cli_print_guard_changes(const struct xhp_cli *cli, const struct xhp_session
 	const struct xhp_guard_changes *c = &s->guard_changes;
 	size_t i;
 
-	for (i = 0; i < c->quarantined.n; i++)
+	for (i = 0; i < c->quarantined.n; i++) {
+		_cleanup_free_ char *n = xhp_escape(c->quarantined.v[i]);
+
 		cli_say(cli, "%s: quarantined: its apply in an earlier boot was not seen to complete (the host went "
-			     "down during it); release it with: xen-hotpatch clear %s", c->quarantined.v[i],
-			c->quarantined.v[i]);
-	for (i = 0; i < c->unproven.n; i++)
+			     "down during it); release it with: xen-hotpatch clear %s", n, n);
+	}
+	for (i = 0; i < c->unproven.n; i++) {
+		_cleanup_free_ char *n = xhp_escape(c->unproven.v[i]);
+
 		cli_say(cli, "%s: not proven: the host went down within proven_after_s of its apply; "
-			     "`xen-hotpatch apply` applies it again", c->unproven.v[i]);
+			     "`xen-hotpatch apply` applies it again", n);
+	}
 }
 
 void cli_print_plan(const struct xhp_cli *cli, const struct xhp_plan *p, bool dry)
 {
 	size_t i;
 
-	for (i = 0; i < p->nsteps; i++)
-		cli_say(cli, "%s %s", step_verb(p->steps[i].op, dry), p->steps[i].name);
+	for (i = 0; i < p->nsteps; i++) {
+		_cleanup_free_ char *n = xhp_escape(p->steps[i].name);
+
+		cli_say(cli, "%s %s", step_verb(p->steps[i].op, dry), n);
+	}
 }
 
 /* ---- what went wrong, in words ------------------------------------------------- */
@@ -216,19 +231,20 @@ static char *failure_text(const struct xhp_cli *cli, const struct xhp_session *s
 {
 	const struct xhp_act_result *a = &res->act;
 	enum xhp_step_op op = res->failed.op;
-	const char *name = res->failed.name, *why;
+	_cleanup_free_ char *name = xhp_escape(res->failed.name), *said = xhp_escape(a->why);
+	const char *why;
 
 	(void)cli;
 	*code = XHP_EXIT_ERROR;
 	if (res->file_err)
-		return xhp_strdup(a->why);
+		return xhp_strdup(a->why); /* the reader's words: escaped where they were made */
 	switch (a->status) {
 	case XHP_ACT_REFUSED:
 		why = op == XHP_STEP_UPLOAD ? upload_refusal(a->err) : action_refusal(op, a->err, id);
 		if (a->err == -EBUSY)
 			*code = XHP_EXIT_BUSY;
 		return xhp_asprintf("%s (%s%s%s)", xhp_errno_name(a->err), why ? why : common_refusal(a->err),
-				    a->why[0] ? ": " : "", a->why);
+				    said[0] ? ": " : "", said);
 	case XHP_ACT_VETOED:
 		return xhp_asprintf("the %s hook of %s vetoed the %s (rc %d, %s); `xl dmesg` shows what the hook "
 				    "says; try again when it allows it", hook_label(op, true), name, action_word(op),
@@ -260,10 +276,9 @@ static char *failure_text(const struct xhp_cli *cli, const struct xhp_session *s
 	return xhp_strdup("?");
 }
 
-/* What the hypervisor runs now, read again after the failure. */
-static char *state_after(const struct xhp_result *res)
+/* The applied stack (names escaped) after a failure, in words. */
+static char *state_words(const struct xhp_result *res, const char *stack)
 {
-	_cleanup_free_ char *stack = xhp_strv_join(&res->applied_after, " ");
 	const char *pending = res->act.status == XHP_ACT_TIMEOUT ? " (the action is still in progress)" : "";
 
 	if (res->rolled_back)
@@ -273,6 +288,23 @@ static char *state_after(const struct xhp_result *res)
 		return xhp_asprintf("nothing is applied now%s%s", pending,
 				    res->failed.op == XHP_STEP_REPLACE ? ": the hypervisor is unpatched" : "");
 	return xhp_asprintf("applied now, bottom first: %s%s", stack, pending);
+}
+
+/* What the hypervisor runs now, read again after the failure. */
+static char *state_after(const struct xhp_result *res)
+{
+	_cleanup_free_ char *stack = NULL;
+	struct xhp_strv names = { 0 };
+	size_t i;
+
+	for (i = 0; i < res->applied_after.n; i++) {
+		_cleanup_free_ char *n = xhp_escape(res->applied_after.v[i]);
+
+		xhp_strv_add(&names, n);
+	}
+	stack = xhp_strv_join(&names, " ");
+	xhp_strv_free(&names);
+	return state_words(res, stack);
 }
 
 static const struct xhp_identity *failed_identity(const struct xhp_session *s, const struct xhp_view *v,
@@ -291,10 +323,10 @@ static int report_step_failure(const struct xhp_cli *cli, struct xhp_session *s,
 {
 	int code;
 	_cleanup_free_ char *what = failure_text(cli, s, res, failed_identity(s, v, res), &code);
-	_cleanup_free_ char *now = state_after(res);
+	_cleanup_free_ char *now = state_after(res), *name = xhp_escape(res->failed.name);
 
-	cli_error("%s %s failed: %s; %s; see `xen-hotpatch status`", xhp_step_op_name(res->failed.op),
-		  res->failed.name, what, now);
+	cli_error("%s %s failed: %s; %s; see `xen-hotpatch status`", xhp_step_op_name(res->failed.op), name,
+		  what, now);
 	return code;
 }
 

@@ -95,9 +95,13 @@ static bool is_applied_name(const struct status *st, const char *name)
 	return false;
 }
 
+/* Every string as valid JSON: names from the hypervisor and file contents
+ * may hold any bytes (xhp_escape_json keeps what is valid UTF-8). */
 static json_object *jstr(const char *s)
 {
-	return json_object_new_string(s);
+	_cleanup_free_ char *e = xhp_escape_json(s);
+
+	return json_object_new_string(e);
 }
 
 static json_object *applied_json(const struct status *st)
@@ -241,8 +245,9 @@ static void print_applied(const struct xhp_session *s, const struct status *st)
 	printf("applied, bottom first:%s\n", st->v.plan.napplied ? "" : " none");
 	for (i = 0; i < st->v.plan.napplied; i++) {
 		const struct xhp_hv_entry *e = &st->v.hv[st->v.plan.applied[i]];
+		_cleanup_free_ char *name = xhp_escape(e->ident.name);
 
-		printf("  %zu. %-40s %s%s%s\n", i + 1, e->ident.name,
+		printf("  %zu. %-40s %s%s%s\n", i + 1, name,
 		       e->known ? xhp_build_id_hex(&e->ident.id, hex, sizeof(hex)) : "(foreign: not loaded by xen-hotpatch)",
 		       e->rc ? " (last action failed)" : "",
 		       e->known && s->inv_ok && !desired_has(st, e->ident.name)
@@ -250,12 +255,14 @@ static void print_applied(const struct xhp_session *s, const struct status *st)
 	}
 	for (i = 0, n = 0; i < st->v.nhv; i++) {
 		const struct xhp_hv_entry *e = &st->v.hv[i];
+		_cleanup_free_ char *name = NULL;
 
 		if (e->state == XHP_STATE_APPLIED)
 			continue;
 		if (!n++)
 			printf("loaded, not applied:\n");
-		printf("  %-40s %s, rc %d%s%s%s\n", e->ident.name, xhp_state_name(e->state), e->rc,
+		name = xhp_escape(e->ident.name);
+		printf("  %-40s %s, rc %d%s%s%s\n", name, xhp_state_name(e->state), e->rc,
 		       e->rc ? " (" : "", e->rc == -EAGAIN ? "EAGAIN: an action is in progress" : e->rc ? xhp_errno_name(e->rc) : "",
 		       e->rc ? ")" : "");
 	}
@@ -274,14 +281,19 @@ static void print_installed(const struct xhp_session *s, const struct status *st
 	}
 	if (s->inv.nother) {
 		printf("installed for other hypervisors (never applied here):\n");
-		for (i = 0; i < s->inv.nother; i++)
-			printf("  %s: %zu payload%s\n", s->inv.other[i].build_id, s->inv.other[i].nfiles,
-			       s->inv.other[i].nfiles == 1 ? "" : "s");
+		for (i = 0; i < s->inv.nother; i++) {
+			_cleanup_free_ char *dir = xhp_escape(s->inv.other[i].build_id);
+
+			printf("  %s: %zu payload%s\n", dir, s->inv.other[i].nfiles, s->inv.other[i].nfiles == 1 ? "" : "s");
+		}
 	}
 	if (st->nquarantined) {
 		printf("quarantined (release with `xen-hotpatch clear NAME`):\n");
-		for (i = 0; i < st->nquarantined; i++)
-			printf("  %s\t%s\t%s\n", st->quarantined[i].name, st->quarantined[i].id_hex, st->quarantined[i].why);
+		for (i = 0; i < st->nquarantined; i++) {
+			_cleanup_free_ char *why = xhp_escape(st->quarantined[i].why);
+
+			printf("  %s\t%s\t%s\n", st->quarantined[i].name, st->quarantined[i].id_hex, why);
+		}
 	}
 	for (i = 0, n = 0; i < st->nattempts; i++) {
 		if (!st->attempts[i].completed)

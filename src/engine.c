@@ -340,6 +340,7 @@ static void run_upload(struct xhp_session *s, const struct xhp_installed *n, str
 	struct xhp_payload pl;
 	struct xhp_err e = { { 0 } };
 	_cleanup_free_ void *data = NULL;
+	unsigned long long t0;
 	size_t len = 0;
 	int r;
 
@@ -360,7 +361,9 @@ static void run_upload(struct xhp_session *s, const struct xhp_installed *n, str
 		snprintf(a->why, sizeof(a->why), "%s", e.msg);
 		return;
 	}
+	t0 = xhp_now_us();
 	r = s->be->ops->upload(s->be, n->ident.name, data, len);
+	a->waited_us = xhp_now_us() - t0;
 	if (r < 0) {
 		a->status = XHP_ACT_REFUSED;
 		a->err = r;

@@ -28,6 +28,8 @@
  * What Xen would refuse is found here, not halfway through: another
  * content under an applied name, a new symbol or build-id another loaded
  * payload already has (-EEXIST at upload), an expectation Xen never accepts.
+ * Messages carry names as they are, except a foreign payload's (Xen's LIST
+ * may hold any bytes): installed and recorded names passed xhp_name_check().
  * Then the steps: upload (Xen validates before anything changes), take off,
  * apply, unload.
  */
@@ -719,13 +721,15 @@ static bool pass_foreign(struct planner *pl)
 
 	for (i = 0; i < pl->in->nhv; i++) {
 		const struct xhp_hv_entry *e = hv(pl, (int)i);
+		_cleanup_free_ char *n = NULL;
 
 		if (e->known)
 			continue;
+		n = xhp_escape(e->ident.name); /* Xen's LIST: any bytes */
 		applied |= e->state == XHP_STATE_APPLIED;
 		problem(pl, XHP_PROB_FOREIGN, e->state == XHP_STATE_APPLIED,
 			"%s is loaded (%s) but was not loaded by xen-hotpatch: left alone",
-			e->ident.name, xhp_state_name(e->state));
+			n, xhp_state_name(e->state));
 		involves(pl, e->ident.name);
 	}
 	return applied;
@@ -1134,11 +1138,11 @@ static void refuse_for_foreign(struct planner *pl)
 
 	for (i = 0; i < pl->in->nhv; i++)
 		if (!hv(pl, (int)i)->known && hv(pl, (int)i)->state == XHP_STATE_APPLIED) {
-			const char *n = hv(pl, (int)i)->ident.name;
+			_cleanup_free_ char *n = xhp_escape(hv(pl, (int)i)->ident.name);
 
 			problem(pl, XHP_PROB_REFUSED, true, "%s is applied but not known to xen-hotpatch, so the "
 				"stack cannot be changed safely: revert it first (xen-hotpatch revert %s)", n, n);
-			involves(pl, n);
+			involves(pl, hv(pl, (int)i)->ident.name);
 			refuse(pl);
 			return;
 		}

@@ -70,6 +70,7 @@ char *xhp_escape_json(const char *s);
 
 /* Monotonic milliseconds. */
 unsigned long long xhp_now_ms(void);
+unsigned long long xhp_now_us(void);
 void xhp_sleep_ms(unsigned ms);
 
 /* Dynamic array of strings. */

@@ -55,6 +55,23 @@ measure "apply again (nothing to do), $N-chain" "$tool" --root "$W/root" apply
 measure "status, $N applied" "$tool" --root "$W/root" status
 "$sim" "$W/sim" reboot
 measure "boot (reapply proven), $N-chain" "$tool" --root "$W/root" boot
+
+# phases of one apply (-v prints each step's time): process start, session
+# and plan, then the uploads and each action's wait
+"$sim" "$W/sim" reboot
+rm -rf "$XEN_HOTPATCH_RUN_DIR"
+t0=$(date +%s%N)
+"$tool" --root "$W/root" -v apply >"$W/phases.out" 2>&1
+t1=$(date +%s%N)
+awk -v total="$(((t1 - t0) / 1000))" '
+	/ \.\.\. done \(/ { t = $(NF - 1); sub(/^\(/, "", t) }
+	/^upload .* \.\.\. done \(/ { u += t; nu++ }
+	/^(apply|replace|revert|unload).* \.\.\. done \(/ { a += t; na++; if (t + 0 > max) max = t + 0 }
+	END {
+		t = total / 1000
+		printf "%-44s %.1f ms: start+session+plan %.1f ms, %d uploads %.1f ms, %d actions %.1f ms (mean %.2f, max %.2f)\n",
+			"phases of plan+apply, '"$N"'-chain", t, t - u - a, nu, u, na, a, na ? a / na : 0, max
+	}' "$W/phases.out"
 if command -v valgrind >/dev/null; then
 	"$sim" "$W/sim" reboot
 	rm -rf "$XEN_HOTPATCH_RUN_DIR"
