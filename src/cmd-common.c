@@ -335,6 +335,12 @@ int cli_report_result(const struct xhp_cli *cli, struct xhp_session *s, const st
 {
 	size_t i;
 
+	if (s->record_error) {
+		_cleanup_free_ char *dir = xhp_escape(xhp_run_dir());
+
+		cli_error("warning: cannot write %s/loaded.json (%s): the next run takes what is loaded by name, "
+			  "as reverted before", dir, strerror(-s->record_error));
+	}
 	switch (res->outcome) {
 	case XHP_OUTCOME_NO_PAYLOAD_DIR:
 		cli_error("%s: nothing changed", s->inv_err.msg);

@@ -108,6 +108,17 @@ static void reconcile_guard(struct xhp_session *s, struct xhp_guard_changes *cha
 	free(seen);
 }
 
+/* The record is best effort: losing it only makes later runs adopt what
+ * is loaded by name (as reverted, its history unknown); the first failure
+ * is kept for the CLI to say. */
+static void save_records(struct xhp_session *s)
+{
+	int r = xhp_records_save(&s->rec);
+
+	if (r < 0 && !s->record_error)
+		s->record_error = r;
+}
+
 /* What the hypervisor shows now is the truth: the record and the guard
  * follow it (actions that ended while nobody watched). */
 static void reconcile(struct xhp_session *s, struct xhp_guard_changes *changes)
@@ -117,7 +128,7 @@ static void reconcile(struct xhp_session *s, struct xhp_guard_changes *changes)
 	changed += adopt_unrecorded(s);
 	changed += renumber_applied(s);
 	if (changed)
-		(void)xhp_records_save(&s->rec); /* best effort: losing it only makes runs adopt by name */
+		save_records(s);
 	reconcile_guard(s, changes);
 }
 
@@ -325,11 +336,6 @@ void xhp_result_free(struct xhp_result *r)
 
 /* ---- running steps ------------------------------------------------------------ */
 
-static void save_records(struct xhp_session *s)
-{
-	/* Best effort: losing the record only makes later runs adopt by name. */
-	(void)xhp_records_save(&s->rec);
-}
 
 /* Upload installed payload n: the file is read again and must still be
  * what was planned. */

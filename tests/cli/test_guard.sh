@@ -9,10 +9,30 @@
 . "$(dirname "$0")/lib.sh"
 
 G=""
+MOUNTS=""
 
 setUp() {
 	cli_setup
 	G=$R/var/lib/xen-hotpatch
+	MOUNTS=""
+}
+
+tearDown() {
+	for _m in $MOUNTS; do
+		umount "$_m" 2>/dev/null
+	done
+	cli_teardown
+}
+
+# small_fs DIR OPTIONS: a tmpfs mounted on DIR (a real read-only or full
+# file system); skips the test where mounting is not allowed
+small_fs() {
+	mkdir -p "$1"
+	if ! mount -t tmpfs -o "$2" tmpfs "$1" 2>/dev/null; then
+		startSkipping
+		return 1
+	fi
+	MOUNTS="$1 $MOUNTS"
 }
 
 reboot_host() {
@@ -82,6 +102,44 @@ test_unwritable_state_is_said_and_counted() {
 	assert_rc 0
 	assert_out_lacks "nothing to do"
 	assert_out_has "the hypervisor runs 0 payloads; 1 installed payload left out: zz-base (not proven)"
+}
+
+# a read-only /var/lib (EROFS) and a full one (ENOSPC), as they really are
+test_readonly_state_folder() {
+	small_fs "$G" ro,size=64k || return 0
+	put zz-base
+	xhp apply
+	assert_rc 1
+	assert_err_line "cannot write the crash-loop guard's records in $G (Read-only file system)"
+	assert_applied "zz-base"
+	xhp status
+	assert_rc 0
+}
+
+test_full_state_folder() {
+	small_fs "$G" size=8k || return 0
+	dd if=/dev/zero of="$G/filler" bs=1k count=64 2>/dev/null
+	put zz-base
+	xhp apply
+	assert_rc 1
+	assert_err_line "cannot write the crash-loop guard's records in $G (No space left on device)"
+	assert_applied "zz-base"
+}
+
+# the record of this boot cannot be written (a full /run): said, as a
+# warning; the next run takes what is loaded by name
+test_full_run_folder_is_a_warning() {
+	small_fs "$XEN_HOTPATCH_RUN_DIR" size=8k || return 0
+	: >"$XEN_HOTPATCH_RUN_DIR/lock"
+	dd if=/dev/zero of="$XEN_HOTPATCH_RUN_DIR/filler" bs=1k count=64 2>/dev/null
+	put zz-base mm-middle
+	xhp apply
+	assert_rc 0
+	assert_err_has "warning: cannot write $XEN_HOTPATCH_RUN_DIR/loaded.json (No space left on device)"
+	assert_applied "zz-base mm-middle"
+	xhp status
+	assert_rc 0
+	assert_out_has "1. zz-base" "2. mm-middle"
 }
 
 # at boot, a state folder that cannot be written (a read-only root in the
