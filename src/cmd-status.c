@@ -167,6 +167,13 @@ static void installed_json(const struct status *st, json_object *pending, json_o
 	}
 }
 
+/* A problem worth its section: an error, or a payload loaded by someone
+ * else (what is left out on purpose or superseded is said with the payload). */
+static bool listed(const struct xhp_problem *q)
+{
+	return q->error || q->kind == XHP_PROB_FOREIGN;
+}
+
 static json_object *problems_json(const struct xhp_session *s, const struct status *st)
 {
 	json_object *a = json_object_new_array(), *x;
@@ -176,7 +183,7 @@ static json_object *problems_json(const struct xhp_session *s, const struct stat
 		const struct xhp_problem *q = &st->v.plan.problems[i];
 		_cleanup_free_ char *names = xhp_strv_join(&q->names, " ");
 
-		if (q->kind == XHP_PROB_EXCLUDED && !q->error)
+		if (!listed(q))
 			continue;
 		x = json_object_new_object();
 		json_object_object_add(x, "kind", jstr(xhp_problem_kind_name(q->kind)));
@@ -309,23 +316,21 @@ static void print_problems(const struct xhp_session *s, const struct status *st)
 	size_t i, n = 0;
 
 	for (i = 0; i < st->v.plan.nproblems; i++) {
-		const struct xhp_problem *q = &st->v.plan.problems[i];
-
-		if (q->kind == XHP_PROB_EXCLUDED && !q->error)
+		if (!listed(&st->v.plan.problems[i]))
 			continue;
 		if (!n++)
 			printf("problems:\n");
-		printf("  %s: %s\n", xhp_problem_kind_name(q->kind), q->msg);
+		printf("  %s\n", st->v.plan.problems[i].msg);
 	}
 	for (i = 0; i < s->inv.nproblems; i++) {
 		if (!n++)
 			printf("problems:\n");
-		printf("  invalid: %s\n", s->inv.problems[i].msg);
+		printf("  %s\n", s->inv.problems[i].msg);
 	}
 	if (!s->inv_ok) {
 		if (!n++)
 			printf("problems:\n");
-		printf("  payload-dir: %s\n", s->inv_err.msg);
+		printf("  %s\n", s->inv_err.msg);
 	}
 }
 
