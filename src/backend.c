@@ -19,15 +19,6 @@ const char *xhp_action_name(enum xhp_action a)
 	return "?";
 }
 
-const char *xhp_state_name(int state)
-{
-	switch (state) {
-	case XHP_STATE_CHECKED: return "CHECKED";
-	case XHP_STATE_APPLIED: return "APPLIED";
-	}
-	return "unknown";
-}
-
 void xhp_loaded_free(struct xhp_loaded *l, size_t n)
 {
 	size_t i;

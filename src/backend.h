@@ -14,9 +14,8 @@
 #ifndef XHP_BACKEND_H
 #define XHP_BACKEND_H
 
-#include "xhp.h"
+#include "identity.h"
 
-enum xhp_state { XHP_STATE_CHECKED = 1, XHP_STATE_APPLIED = 2 };
 enum xhp_action {
 	XHP_ACTION_UNLOAD = 1,
 	XHP_ACTION_REVERT = 2,
@@ -26,7 +25,6 @@ enum xhp_action {
 #define XHP_ACTION_APPLY_NODEPS (1u << 0)
 
 const char *xhp_action_name(enum xhp_action a);	/* "apply", ... */
-const char *xhp_state_name(int state);		/* "CHECKED", "APPLIED", "unknown" */
 
 struct xhp_status {
 	int state;	/* enum xhp_state */

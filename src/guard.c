@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "backend.h"
 #include "guard.h"
 
 #define STAGE_STARTED "started"

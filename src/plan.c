@@ -37,7 +37,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "backend.h"
 #include "plan.h"
 
 const char *xhp_step_op_name(enum xhp_step_op op)
