@@ -311,6 +311,8 @@ static void print_installed(const struct xhp_session *s, const struct status *st
 	}
 }
 
+/* The planner's problems say what they are; a file or the folder that
+ * cannot be read gets its kind in front. */
 static void print_problems(const struct xhp_session *s, const struct status *st)
 {
 	size_t i, n = 0;
@@ -325,12 +327,12 @@ static void print_problems(const struct xhp_session *s, const struct status *st)
 	for (i = 0; i < s->inv.nproblems; i++) {
 		if (!n++)
 			printf("problems:\n");
-		printf("  %s\n", s->inv.problems[i].msg);
+		printf("  invalid: %s\n", s->inv.problems[i].msg);
 	}
 	if (!s->inv_ok) {
 		if (!n++)
 			printf("problems:\n");
-		printf("  %s\n", s->inv_err.msg);
+		printf("  payload-dir: %s\n", s->inv_err.msg);
 	}
 }
 
