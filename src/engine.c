@@ -232,10 +232,7 @@ static int run_upload(struct xhp_session *s, const struct xhp_pnode *n)
 	size_t len = 0;
 	int ret;
 
-	ret = xhp_file_check(f->path, &e);
-	if (ret < 0)
-		return ret;
-	ret = xhp_payload_load(f->path, &pl, &data, &len, &e);
+	ret = xhp_payload_load_installed(f->path, &pl, &data, &len, &e);
 	if (ret < 0)
 		return ret;
 	if (!xhp_build_id_eq(&pl.id, &n->id)) {

@@ -8,12 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 setUp() {
-	cli_setup
-	put zz-base mm-middle
-	xhp apply
-	[ "$RC" = 0 ] || fail "setUp: apply failed: $(_ctx)"
-	BEFORE=$(snapshot)
-	N0=$(nactions)
+	cli_setup_chain
 }
 
 # refused RC STRING...: apply exits RC with one stderr line holding each
@@ -120,7 +115,7 @@ test_group_writable_payload_file() {
 
 test_payload_not_a_regular_file() {
 	mkdir "$PD/aa-top.livepatch"
-	refused 1 "$PD/aa-top.livepatch: not a regular file"
+	refused 1 "$PD/aa-top.livepatch: is a directory, not a regular file"
 }
 
 # an already applied payload whose file became unsafe is never re-read: it
