@@ -45,18 +45,16 @@ int cmd_clear(struct xhp_cli *cli, int argc, char **argv)
 {
 	struct xhp_session s;
 	struct xhp_strv ids = { 0 };
-	bool all = false;
+	bool all = cli->all;
 	size_t i;
 	int a, r, ret = XHP_EXIT_OK;
 
-	for (a = 1; a < argc; a++)
-		if (!strcmp(argv[a], "--all"))
-			all = true;
 	r = cli_session_open(cli, &s, true);
 	if (r)
 		return r;
 	xhp_mark_list(s.root, "quarantine", &ids);
-	for (a = 1; a < argc; a++) {
+	/* --all comes without names: one pass over every mark */
+	for (a = 1; a < argc || (all && a == 1); a++) {
 		bool found = false;
 
 		for (i = 0; i < ids.n; i++) {

@@ -84,6 +84,7 @@ setUp() { cli_setup; }
 # cli_setup_chain: cli_setup, then the chain zz-base <- mm-middle applied, so
 # that "nothing changed" means something: BEFORE is its snapshot and N0 the
 # number of hypervisor actions so far.
+# shellcheck disable=SC2034 # BEFORE and N0 are for the test files
 cli_setup_chain() {
 	cli_setup
 	put zz-base mm-middle

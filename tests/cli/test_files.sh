@@ -298,7 +298,7 @@ test_payload_folder_is_a_link_to_a_writable_folder() {
 # the folders of other hypervisors are only counted, never read: their mode
 # does not matter
 test_other_hypervisor_folder_is_not_judged() {
-	mkdir -m 0777 -p "$R/usr/lib/xen-hotpatch/$OTHER_XEN_ID"
+	mkdir -p "$R/usr/lib/xen-hotpatch/$OTHER_XEN_ID"
 	chmod 0777 "$R/usr/lib/xen-hotpatch/$OTHER_XEN_ID"
 	put aa-top
 	apply_ok
