@@ -244,5 +244,24 @@ test_bad_policy_file() {
 	refused 1 "$R/etc/xen-hotpatch/xen-hotpatch.conf:2"
 }
 
+# xen-hotpatch-mkpkg reads payloads with the tool: without it, it says so
+# (it used to say "a payload is not valid")
+test_mkpkg_without_the_tool() {
+	mkdir "$T/bin"
+	ln -s "$(command -v dirname)" "$T/bin/dirname"
+	(unset XEN_HOTPATCH; PATH=$T/bin "$XHP_TOP/scripts/xen-hotpatch-mkpkg" --deb --outdir "$T" \
+		"$FX/zz-base.livepatch") >"$T/out" 2>"$T/err"
+	RC=$?
+	LAST="xen-hotpatch-mkpkg --deb zz-base.livepatch (PATH without xen-hotpatch)"
+	assert_rc 1
+	assert_err_line "xen-hotpatch-mkpkg: xen-hotpatch is not on PATH (it reads the payloads; install it, or set XEN_HOTPATCH): nothing built"
+	XEN_HOTPATCH=$T/nothing "$XHP_TOP/scripts/xen-hotpatch-mkpkg" --deb --outdir "$T" \
+		"$FX/zz-base.livepatch" >"$T/out" 2>"$T/err"
+	RC=$?
+	assert_rc 1
+	assert_err_line "xen-hotpatch-mkpkg: XEN_HOTPATCH=$T/nothing is not an executable file: nothing built"
+	assertEquals "nothing built in $T" "" "$(find "$T" -maxdepth 1 -name '*.deb')"
+}
+
 # shellcheck disable=SC1091
 . shunit2
