@@ -139,6 +139,7 @@ static int set_on_failure(struct xhp_config *c, char *v) { return parse_pair(v, 
 static int set_action_timeout(struct xhp_config *c, char *v) { return parse_uint(v, 0, 4294, &c->action_timeout_ms); }
 static int set_deadline(struct xhp_config *c, char *v) { return parse_uint(v, 1, 3600000, &c->deadline_ms); }
 static int set_lock_wait(struct xhp_config *c, char *v) { return parse_uint(v, 0, 3600000, &c->lock_wait_ms); }
+static int set_proven_after(struct xhp_config *c, char *v) { return parse_uint(v, 0, 30 * 86400, &c->proven_after_s); }
 
 static int set_payload_dir(struct xhp_config *c, char *v)
 {
@@ -165,6 +166,7 @@ static const struct key {
 	{ "action_timeout_ms", set_action_timeout, "a whole number of milliseconds from 0 to 4294" },
 	{ "deadline_ms", set_deadline, "a whole number of milliseconds from 1 to 3600000" },
 	{ "lock_wait_ms", set_lock_wait, "a whole number of milliseconds from 0 to 3600000" },
+	{ "proven_after_s", set_proven_after, "a whole number of seconds from 0 to 2592000" },
 	{ "payload_dir", set_payload_dir, "an absolute path" },
 };
 
