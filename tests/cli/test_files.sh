@@ -208,6 +208,20 @@ test_file_named_dot_dot_livepatch() {
 	refused_line 1 "$PD/...livepatch: name \"..\" is not allowed"
 }
 
+# a newline or an escape sequence in a file name cannot forge a line or
+# reach the terminal: status says OUT OF SYNC once, and no "in sync"
+test_file_name_cannot_forge_lines() {
+	_n=$(printf 'x\nstate: in sync\033[2J')
+	put_as "$FX/aa-top.livepatch" "$_n"
+	refused_line 1 "$PD/x\\nstate: in sync\\x1b[2J.livepatch: name \"x\\nstate: in sync\\x1b[2J\" has characters outside"
+	xhp_bounded status
+	assert_rc 3
+	assertEquals "state lines of: $(_ctx)" "state: OUT OF SYNC" "$(grep '^state' "$T/out")"
+	assert_out_lacks "$(printf '\033')"
+	xhp_bounded status --json
+	assert_json_out '.problems[0].file' "$PD/$_n.livepatch"
+}
+
 # a hidden payload is a payload: .x.livepatch is the payload ".x"
 test_hidden_payload_name() {
 	put_as "$FX/aa-top.livepatch" ".x"
