@@ -9,15 +9,14 @@
 
 #include "cli.h"
 
+/* The payload name of a file: its base name without .livepatch. */
 static char *stem_of(const char *path)
 {
 	_cleanup_free_ char *p = xhp_strdup(path);
 	const char *b = basename(p);
-	size_t n = strlen(b);
+	char *stem = xhp_payload_stem(b);
 
-	if (n > 10 && !strcmp(b + n - 10, ".livepatch"))
-		n -= 10;
-	return xhp_strndup(b, n);
+	return stem ? stem : xhp_strdup(b);
 }
 
 static const char *stacks_on(const struct xhp_payload *pl)

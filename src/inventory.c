@@ -92,9 +92,7 @@ static void add_problem(struct xhp_inventory *inv, const char *path, const char 
 	free(m);
 }
 
-/* NAME.livepatch: the stem, or NULL when fn is not a payload's file name
- * (README, a package manager's temporary files). */
-static char *stem_of(const char *fn)
+char *xhp_payload_stem(const char *fn)
 {
 	size_t l = strlen(fn), sl = sizeof(suffix) - 1;
 
@@ -110,7 +108,7 @@ static size_t count_payloads(const char *dir)
 
 	if (xhp_dir_list(dir, &names) == 0)
 		for (i = 0; i < names.n; i++) {
-			_cleanup_free_ char *stem = stem_of(names.v[i]);
+			_cleanup_free_ char *stem = xhp_payload_stem(names.v[i]);
 
 			n += stem && *stem;
 		}
@@ -163,7 +161,7 @@ static bool name_usable(struct xhp_inventory *inv, const char *path, const char 
 static void scan_file(struct xhp_inventory *inv, const char *hvdir, const char *fn,
 		      const struct xhp_build_id *hv)
 {
-	_cleanup_free_ char *stem = stem_of(fn);
+	_cleanup_free_ char *stem = xhp_payload_stem(fn);
 	_cleanup_free_ char *path = NULL;
 	char h1[XHP_BUILD_ID_HEX_SIZE], h2[XHP_BUILD_ID_HEX_SIZE];
 	struct xhp_err e = { { 0 } };

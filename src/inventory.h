@@ -47,4 +47,8 @@ int xhp_inventory_scan(const char *root, const char *payload_dir,
 		       struct xhp_err *err);
 void xhp_inventory_free(struct xhp_inventory *inv);
 
+/* The payload name in a file name NAME.livepatch (malloc'd; "" for
+ * ".livepatch"), or NULL when fn does not end in .livepatch. */
+char *xhp_payload_stem(const char *fn);
+
 #endif
