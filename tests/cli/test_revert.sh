@@ -109,7 +109,7 @@ test_failed_revert_rerun_finishes_the_job() {
 test_revert_needs_a_name() {
 	xhp revert
 	assert_rc 1
-	assert_err_line "usage: xen-hotpatch revert NAME"
+	assert_err_line "usage: xen-hotpatch" " revert NAME"
 }
 
 # shellcheck disable=SC1091
