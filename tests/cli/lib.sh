@@ -239,6 +239,20 @@ apply_ok() {
 	assertEquals "apply failed: $(_ctx)" 0 "$RC"
 }
 
+# foreign_setup: zz-base applied by the tool; mm-middle loaded and applied
+# on top of it by another root and run directory on the same hypervisor
+# (a payload this root's tool did not load)
+foreign_setup() {
+	put zz-base
+	apply_ok
+	R2=$T/other
+	mkdir -p "$R2/usr/lib/xen-hotpatch/$XEN_ID"
+	install -m 0644 "$FX/zz-base.livepatch" "$FX/mm-middle.livepatch" "$R2/usr/lib/xen-hotpatch/$XEN_ID/"
+	XEN_HOTPATCH_RUN_DIR=$T/run2 "$XHP_BIN" --backend "sim:$SIMD" --root "$R2" apply >/dev/null 2>&1 ||
+		fail "the other root's apply failed"
+	assert_applied "zz-base mm-middle"
+}
+
 # ---- golden files (kmod's testsuite style) ----------------------------------
 
 XHP_GOLDEN=$XHP_TOP/tests/cli/golden

@@ -177,22 +177,12 @@ test_golden_out_of_sync() {
 }
 
 test_golden_foreign() {
-	foreign_setup_status
+	foreign_setup
 	xhp status
 	assert_rc 3
 	assert_golden status/foreign
 }
 
-# foreign_setup_status: mm-middle loaded and applied by another root
-foreign_setup_status() {
-	put zz-base
-	apply_ok
-	R2=$T/other
-	mkdir -p "$R2/usr/lib/xen-hotpatch/$XEN_ID"
-	install -m 0644 "$FX/zz-base.livepatch" "$FX/mm-middle.livepatch" "$R2/usr/lib/xen-hotpatch/$XEN_ID/"
-	XEN_HOTPATCH_RUN_DIR=$T/run2 "$XHP_BIN" --backend "sim:$SIMD" --root "$R2" apply >/dev/null 2>&1 ||
-		fail "the other root's apply failed"
-}
 
 # shellcheck disable=SC1091
 . shunit2
