@@ -81,6 +81,17 @@ static int sim_be_list(struct xhp_backend *be, struct xhp_loaded **out, size_t *
 	return xhp_sim_list(sim_of(be), out, n);
 }
 
+static int sim_be_count(struct xhp_backend *be, unsigned *n)
+{
+	struct xhp_loaded *l = NULL;
+	size_t k = 0;
+	int r = xhp_sim_list(sim_of(be), &l, &k);
+
+	xhp_loaded_free(l, k);
+	*n = (unsigned)k;
+	return r;
+}
+
 static int sim_be_get(struct xhp_backend *be, const char *name,
 		      struct xhp_status *st)
 {
@@ -112,6 +123,7 @@ const struct xhp_backend_ops xhp_backend_sim = {
 	.build_id = sim_be_build_id,
 	.boot_id = sim_be_boot_id,
 	.list = sim_be_list,
+	.count = sim_be_count,
 	.get = sim_be_get,
 	.upload = sim_be_upload,
 	.action = sim_be_action,

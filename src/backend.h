@@ -54,6 +54,10 @@ struct xhp_backend_ops {
 	int (*boot_id)(struct xhp_backend *be, char *buf, size_t bufsz);
 	/* LIST, all pages, in upload order. *out malloc'd. */
 	int (*list)(struct xhp_backend *be, struct xhp_loaded **out, size_t *n);
+	/* How many payloads are loaded (LIST's size probe), cheap where LIST
+	 * is not (Xen 4.17 needs LIST's buffers sized for the worst case).
+	 * May be NULL. */
+	int (*count)(struct xhp_backend *be, unsigned *n);
 	/* GET: -ENOENT if unknown. */
 	int (*get)(struct xhp_backend *be, const char *name, struct xhp_status *st);
 	int (*upload)(struct xhp_backend *be, const char *name, const void *buf,

@@ -6,14 +6,6 @@
 
 /* ---- the session ---------------------------------------------------------- */
 
-static int refresh(struct xhp_session *s)
-{
-	xhp_loaded_free(s->loaded, s->nloaded);
-	s->loaded = NULL;
-	s->nloaded = 0;
-	return s->be->ops->list(s->be, &s->loaded, &s->nloaded);
-}
-
 static const struct xhp_file *file_named(const struct xhp_session *s, const char *name)
 {
 	size_t i;
@@ -22,6 +14,56 @@ static const struct xhp_file *file_named(const struct xhp_session *s, const char
 		if (!strcmp(s->inv.files[i].name, name))
 			return &s->inv.files[i];
 	return NULL;
+}
+
+/* GET name into the list being read; false when it is not loaded. */
+static bool get_into(struct xhp_session *s, const char *name, size_t max)
+{
+	struct xhp_loaded *l;
+	struct xhp_status st;
+
+	if (s->nloaded == max || s->be->ops->get(s->be, name, &st) < 0)
+		return false;
+	l = &s->loaded[s->nloaded++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->st = st;
+	return true;
+}
+
+/* The loaded payloads by GET on the names the tool knows (its record, in
+ * upload order, then the installed files): 0 when they are all the probe
+ * counted, else -EAGAIN (someone else's payload is loaded: LIST). */
+static int read_known(struct xhp_session *s, unsigned nr)
+{
+	size_t i;
+
+	s->loaded = xhp_calloc(nr + 1, sizeof(*s->loaded));
+	for (i = 0; i < s->rec.n; i++)
+		get_into(s, s->rec.r[i].ident.name, nr);
+	for (i = 0; i < s->inv.nfiles; i++)
+		if (!xhp_records_find(&s->rec, s->inv.files[i].name))
+			get_into(s, s->inv.files[i].name, nr);
+	return s->nloaded == nr ? 0 : -EAGAIN;
+}
+
+/* What the hypervisor has loaded. LIST in Xen 4.17 needs its buffers sized
+ * for the worst case (backend-xen.c: megabytes a payload); when every
+ * payload the probe counts is one the tool knows by name, GET on those
+ * names reads the same for a few bytes each. */
+static int refresh(struct xhp_session *s)
+{
+	unsigned nr = 0;
+
+	xhp_loaded_free(s->loaded, s->nloaded);
+	s->loaded = NULL;
+	s->nloaded = 0;
+	if (s->be->ops->count && s->be->ops->count(s->be, &nr) == 0 && read_known(s, nr) == 0)
+		return 0;
+	xhp_loaded_free(s->loaded, s->nloaded);
+	s->loaded = NULL;
+	s->nloaded = 0;
+	return s->be->ops->list(s->be, &s->loaded, &s->nloaded);
 }
 
 static void strv_of(struct xhp_strv *v, char **names, size_t n)
@@ -185,12 +227,12 @@ int xhp_session_open(struct xhp_session *s, const struct xhp_session_opts *o, st
 		xhp_err_set(err, "cannot read %s/loaded.json: %s", xhp_run_dir(), strerror(-r));
 		return r;
 	}
+	s->inv_ok = xhp_inventory_scan(s->root, s->cfg.payload_dir, &s->hv_id, &s->inv, &s->inv_err) == 0;
 	r = refresh(s);
 	if (r < 0) {
 		xhp_err_set(err, "cannot list the hypervisor's payloads: %s", strerror(-r));
 		return r;
 	}
-	s->inv_ok = xhp_inventory_scan(s->root, s->cfg.payload_dir, &s->hv_id, &s->inv, &s->inv_err) == 0;
 	xhp_guard_open(&s->guard, s->root, s->boot_id, s->cfg.proven_after_s);
 	reconcile(s, &s->guard_changes);
 	return 0;

@@ -309,7 +309,7 @@ int xhp_read_file(const char *path, char **buf, size_t *len, size_t max)
 	return xhp_read_file_err(path, buf, len, max, NULL);
 }
 
-int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+static int write_file_replace(const char *path, const void *buf, size_t len, mode_t mode, bool durable)
 {
 	_cleanup_free_ char *tmp = xhp_asprintf("%s.tmp.%ld", path, (long)getpid());
 	_cleanup_free_ char *dir = xhp_strdup(path);
@@ -331,7 +331,7 @@ int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t 
 		p += w;
 		len -= (size_t)w;
 	}
-	if (!r && fsync(fd) < 0)
+	if (!r && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && !r)
 		r = -errno;
@@ -341,12 +341,22 @@ int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t 
 		unlink(tmp);
 		return r;
 	}
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = durable ? open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (fd >= 0) {
 		(void)fsync(fd);
 		close(fd);
 	}
 	return 0;
+}
+
+int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	return write_file_replace(path, buf, len, mode, true);
+}
+
+int xhp_write_file_replace(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	return write_file_replace(path, buf, len, mode, false);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -59,6 +59,10 @@ int xhp_read_file(const char *path, char **buf, size_t *len, size_t max);
 int xhp_read_file_err(const char *path, char **buf, size_t *len, size_t max, struct xhp_err *err);
 /* Write atomically: PATH.tmp.PID, fsync, rename, fsync dir. -errno. */
 int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/* The same without the fsyncs: readers see the old or the new content, but
+ * a crash may keep the old one (for what is lost at reboot anyway, or where
+ * losing the write is the safe side). */
+int xhp_write_file_replace(const char *path, const void *buf, size_t len, mode_t mode);
 /* The names in a folder but "." and "..", sorted (strcmp): out is added to.
  * -errno from opendir. */
 struct xhp_strv;
