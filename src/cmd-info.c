@@ -1,78 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* info: what a payload is. */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "cli.h"
-
-static char *stem_of(const char *path)
-{
-	_cleanup_free_ char *p = xhp_strdup(path);
-	const char *b = basename(p);
-	size_t n = strlen(b);
-
-	if (n > 10 && !strcmp(b + n - 10, ".livepatch"))
-		n -= 10;
-	return xhp_strndup(b, n);
-}
-
-static const char *stacks_on(const struct xhp_payload *pl)
-{
-	return xhp_build_id_eq(&pl->depends, &pl->xen_depends) ? "hypervisor" : "payload";
-}
-
-static json_object *payload_json(const char *path, const struct xhp_payload *pl)
-{
-	json_object *o = json_object_new_object(), *funcs = json_object_new_array(),
-		    *hooks = json_object_new_array(), *mi = json_object_new_object();
-	char hex[XHP_BUILD_ID_HEX_SIZE];
-	_cleanup_free_ char *stem = stem_of(path);
-	size_t i;
-
-	json_object_object_add(o, "file", json_object_new_string(path));
-	json_object_object_add(o, "name", json_object_new_string(stem));
-	json_object_object_add(o, "build_id", json_object_new_string(xhp_build_id_hex(&pl->id, hex, sizeof(hex))));
-	json_object_object_add(o, "depends", json_object_new_string(xhp_build_id_hex(&pl->depends, hex, sizeof(hex))));
-	json_object_object_add(o, "xen_depends",
-			       json_object_new_string(xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex))));
-	json_object_object_add(o, "stacks_on", json_object_new_string(stacks_on(pl)));
-	for (i = 0; i < pl->nfuncs; i++) {
-		const struct xhp_func *f = &pl->funcs[i];
-		json_object *fo = json_object_new_object();
-
-		json_object_object_add(fo, "name", f->name ? json_object_new_string(f->name) : NULL);
-		json_object_object_add(fo, "old_size", json_object_new_int64(f->old_size));
-		json_object_object_add(fo, "new_size", json_object_new_int64(f->new_size));
-		json_object_object_add(fo, "nop", json_object_new_boolean(!f->has_new));
-		json_object_object_add(fo, "expect", json_object_new_boolean(f->expect_enabled));
-		if (f->expect_enabled)
-			json_object_object_add(fo, "expect_len", json_object_new_int(f->expect_len));
-		json_object_array_add(funcs, fo);
-	}
-	json_object_object_add(o, "funcs", funcs);
-	for (i = 0; i < XHP_HOOK_COUNT; i++)
-		if (pl->hooks_present & (1u << i))
-			json_object_array_add(hooks, json_object_new_string(xhp_hook_label[i]));
-	json_object_object_add(o, "hooks", hooks);
-	json_object_object_add(o, "vetoing_hooks",
-			       json_object_new_boolean((pl->hooks_enabled & XHP_HOOKS_VETOING) != 0));
-	for (i = 0; i < pl->nmodinfo; i++)
-		json_object_object_add(mi, pl->modinfo[i].key,
-				       json_object_new_string(pl->modinfo[i].value ? pl->modinfo[i].value : ""));
-	json_object_object_add(o, "modinfo", mi);
-	json_object_object_add(o, "safe_to_reapply", json_object_new_boolean(pl->safe_to_reapply));
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)pl->size));
-	return o;
-}
+#include "report.h"
 
 static void print_human(const char *path, const struct xhp_payload *pl)
 {
 	char hex[XHP_BUILD_ID_HEX_SIZE];
-	_cleanup_free_ char *stem = stem_of(path);
+	_cleanup_free_ char *stem = xhp_payload_name_of(path);
 	size_t i;
 	bool first;
 
@@ -80,7 +20,7 @@ static void print_human(const char *path, const struct xhp_payload *pl)
 	printf("  name:           %s\n", stem);
 	printf("  build-id:       %s\n", xhp_build_id_hex(&pl->id, hex, sizeof(hex)));
 	printf("  depends:        %s (%s)\n", xhp_build_id_hex(&pl->depends, hex, sizeof(hex)),
-	       stacks_on(pl));
+	       xhp_payload_stacks_on(pl));
 	printf("  xen_depends:    %s\n", xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex)));
 	for (i = 0; i < pl->nfuncs; i++) {
 		const struct xhp_func *f = &pl->funcs[i];
@@ -119,7 +59,7 @@ static int print_query(const char *path, const struct xhp_payload *pl, const cha
 		_cleanup_free_ char *stem = NULL;
 
 		if (!strcmp(k, "name"))
-			v = stem = stem_of(path);
+			v = stem = xhp_payload_name_of(path);
 		else if (!strcmp(k, "build_id"))
 			v = xhp_build_id_hex(&pl->id, hex, sizeof(hex));
 		else if (!strcmp(k, "depends"))
@@ -127,7 +67,7 @@ static int print_query(const char *path, const struct xhp_payload *pl, const cha
 		else if (!strcmp(k, "xen_depends"))
 			v = xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex));
 		else if (!strcmp(k, "stacks_on"))
-			v = stacks_on(pl);
+			v = xhp_payload_stacks_on(pl);
 		else if (!strcmp(k, "version"))
 			v = xhp_payload_modinfo(pl, "version");
 		else if (!strncmp(k, "modinfo.", 8))
@@ -192,7 +132,7 @@ int cmd_info(struct xhp_cli *cli, int argc, char **argv)
 			if (print_query(argv[i], &pl, query) < 0)
 				ret = XHP_EXIT_ERROR;
 		} else if (arr) {
-			json_object_array_add(arr, payload_json(argv[i], &pl));
+			json_object_array_add(arr, xhp_report_payload(argv[i], &pl));
 		} else {
 			if (i > 1)
 				putchar('\n');
@@ -201,8 +141,7 @@ int cmd_info(struct xhp_cli *cli, int argc, char **argv)
 		xhp_payload_free(&pl);
 	}
 	if (arr) {
-		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-									 JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(json_object_to_json_string_ext(arr, XHP_REPORT_JSON_FLAGS));
 		json_object_put(arr);
 	}
 	return ret;
