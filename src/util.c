@@ -480,6 +480,22 @@ bool xhp_strv_has(const struct xhp_strv *s, const char *str)
 	return false;
 }
 
+char *xhp_strv_join(const struct xhp_strv *s, const char *sep)
+{
+	size_t i, len = 1;
+	char *out;
+
+	for (i = 0; i < s->n; i++)
+		len += strlen(s->v[i]) + strlen(sep);
+	out = xhp_calloc(len, 1);
+	for (i = 0; i < s->n; i++) {
+		if (i)
+			strcat(out, sep);
+		strcat(out, s->v[i]);
+	}
+	return out;
+}
+
 void xhp_strv_free(struct xhp_strv *s)
 {
 	size_t i;

@@ -79,6 +79,8 @@ struct xhp_strv {
 };
 void xhp_strv_add(struct xhp_strv *s, const char *str);
 bool xhp_strv_has(const struct xhp_strv *s, const char *str);
+/* The strings joined with sep, malloc'd ("" for none). */
+char *xhp_strv_join(const struct xhp_strv *s, const char *sep);
 void xhp_strv_free(struct xhp_strv *s);
 
 #endif
