@@ -16,12 +16,14 @@ void xhp_config_defaults(struct xhp_config *c)
 	c->deadline_ms = 30000;
 	c->lock_wait_ms = 60000;
 	c->payload_dir = xhp_strdup("/usr/lib/xen-hotpatch");
+	c->metrics_dir = xhp_strdup("/var/lib/prometheus/node-exporter");
 }
 
 void xhp_config_free(struct xhp_config *c)
 {
 	free(c->backend);
 	free(c->payload_dir);
+	free(c->metrics_dir);
 	xhp_strv_free(&c->blocked);
 	xhp_strv_free(&c->independent);
 }
@@ -128,6 +130,11 @@ static int set_key(struct xhp_config *c, const char *k, char *v)
 			return -EINVAL;
 		free(c->payload_dir);
 		c->payload_dir = xhp_strdup(v);
+	} else if (!strcmp(k, "metrics_dir")) {
+		if (v[0] && v[0] != '/')
+			return -EINVAL;
+		free(c->metrics_dir);
+		c->metrics_dir = xhp_strdup(v);
 	} else {
 		return -ENOENT;
 	}

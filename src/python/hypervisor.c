@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "explain.h"
 #include "util.h"
 
 #include "pyutil.h"
@@ -46,11 +47,12 @@ static int hv_check_open(HypervisorObject *self)
 	return -1;
 }
 
-/* The backend's own words for its last failure, or "". */
-static const char *hv_explain(HypervisorObject *self)
+/* Keep the backend's own words for its last failure (call with the
+ * object's lock held, right after the failing call). */
+static void keep_why(struct xhp_backend *be, int r, char *why, size_t size)
 {
-	(void)self;
-	return "";
+	if (r < 0)
+		snprintf(why, size, "%s", xhp_backend_explain(be));
 }
 
 static int hv_init(HypervisorObject *self, PyObject *args, PyObject *kwds)
@@ -132,16 +134,15 @@ static PyObject *hv_close(HypervisorObject *self, PyObject *unused)
 static PyObject *hv_get_build_id(HypervisorObject *self, void *closure)
 {
 	struct xhp_build_id id;
-	char hex[XHP_BUILD_ID_HEX_SIZE];
+	char hex[XHP_BUILD_ID_HEX_SIZE], why[512] = "";
 	int r;
 
 	(void)closure;
 	if (hv_check_open(self) < 0)
 		return NULL;
-	HV_CALL(self, r = self->be->ops->build_id(self->be, &id));
+	HV_CALL(self, r = self->be->ops->build_id(self->be, &id); keep_why(self->be, r, why, sizeof(why)));
 	if (r < 0)
-		return xhp_py_raise(XHP_PYERR_HYPERVISOR, r, NULL, 0, "build_id: %s",
-				    xhp_py_reason(r, hv_explain(self)));
+		return xhp_py_raise(XHP_PYERR_HYPERVISOR, r, NULL, 0, "build_id: %s", xhp_py_reason(r, why));
 	return xhp_py_build_id(xhp_build_id_hex(&id, hex, sizeof(hex)));
 }
 
@@ -156,6 +157,7 @@ static PyObject *hv_livepatch_status(HypervisorObject *self, PyObject *args, PyO
 	static char *kwlist[] = { "name", NULL };
 	PyObject *name = NULL, *ret;
 	struct xhp_status st;
+	char why[512] = "";
 	int r;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O&:livepatch_status", kwlist,
@@ -165,10 +167,11 @@ static PyObject *hv_livepatch_status(HypervisorObject *self, PyObject *args, PyO
 		Py_DECREF(name);
 		return NULL;
 	}
-	HV_CALL(self, r = self->be->ops->get(self->be, PyBytes_AS_STRING(name), &st));
+	HV_CALL(self, r = self->be->ops->get(self->be, PyBytes_AS_STRING(name), &st);
+		keep_why(self->be, r, why, sizeof(why)));
 	if (r < 0)
 		ret = xhp_py_raise(XHP_PYERR_HYPERVISOR, r, PyBytes_AS_STRING(name), 0, "livepatch_status: %s",
-				   xhp_py_reason(r, hv_explain(self)));
+				   r == -ENOENT ? "ENOENT (no payload of that name is loaded)" : xhp_py_reason(r, why));
 	else
 		ret = Py_BuildValue("{s:i,s:i}", "state", st.state, "rc", st.rc);
 	Py_DECREF(name);
@@ -202,15 +205,57 @@ struct action_args {
 	unsigned deadline_ms;
 };
 
-/* Send the action; with wait, also wait for Xen's work to end (backend.h's
- * one polling loop). Returns 0 or -errno; *hv_rc the payload's rc. */
-static int run_action(struct xhp_backend *be, const struct action_args *a, int *hv_rc)
+/* The step an action is, for the words of its failure. */
+static enum xhp_step_op step_op_of(const struct action_args *a)
 {
-	*hv_rc = 0;
-	if (!a->wait)
-		return be->ops->action(be, a->name, a->action, a->timeout_ns, a->flags);
-	return xhp_backend_act(be, a->name, a->action, a->flags, a->timeout_ns,
-			       a->deadline_ms, hv_rc);
+	switch (a->action) {
+	case XHP_ACTION_UNLOAD: return XHP_STEP_UNLOAD;
+	case XHP_ACTION_REVERT: return XHP_STEP_REVERT;
+	case XHP_ACTION_REPLACE: return XHP_STEP_REPLACE;
+	case XHP_ACTION_APPLY: break;
+	}
+	return a->flags & XHP_ACTION_APPLY_NODEPS ? XHP_STEP_APPLY_NODEPS : XHP_STEP_APPLY;
+}
+
+/* Send the action and, with wait, wait for Xen's work to end: the
+ * library's one loop (xhp_backend_run), which does not send what Xen would
+ * take as a no-op. Returns 0 or -errno as Xen would have answered; *res
+ * says how the action ended. */
+static int run_action(struct xhp_backend *be, const struct action_args *a, struct xhp_act_result *res)
+{
+	struct xhp_act_params p = { .flags = a->flags, .pre_hook = -1, .timeout_ms = a->timeout_ns / 1000000u,
+				    .deadline_ms = a->deadline_ms };
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!a->wait) {
+		r = be->ops->action(be, a->name, a->action, a->timeout_ns, a->flags);
+		res->status = r < 0 ? XHP_ACT_REFUSED : XHP_ACT_DONE;
+		res->err = r;
+		keep_why(be, r, res->why, sizeof(res->why));
+		return r;
+	}
+	xhp_backend_run(be, a->name, a->action, &p, res);
+	if (res->status == XHP_ACT_WRONG_STATE && !res->tries) {
+		/* not sent: Xen answers UNLOAD of an APPLIED payload with
+		 * -EINVAL; the rest (APPLY of an APPLIED one, ...) are its
+		 * silent no-ops */
+		if (a->action != XHP_ACTION_UNLOAD)
+			return 0;
+		res->status = XHP_ACT_REFUSED;
+		res->err = -EINVAL;
+	}
+	return xhp_act_errno(res);
+}
+
+/* Raise for a failed action, in the words the CLI uses for a failed step. */
+static PyObject *raise_action(const struct action_args *a, const struct xhp_act_result *res, int r)
+{
+	bool busy;
+	_cleanup_free_ char *why = xhp_explain_act(step_op_of(a), a->name, res, false, NULL, a->deadline_ms, &busy);
+
+	return xhp_py_raise(XHP_PYERR_HYPERVISOR, r, a->name, res->rc, "livepatch_action %s: %s",
+			    xhp_action_name(a->action), why);
 }
 
 PyDoc_STRVAR(hv_action_doc,
@@ -232,8 +277,9 @@ static PyObject *hv_livepatch_action(HypervisorObject *self, PyObject *args, PyO
 	static char *kwlist[] = { "name", "action", "timeout", "flags", "wait", "deadline_ms", NULL };
 	struct action_args a = { .wait = true, .deadline_ms = 30000 };
 	PyObject *name = NULL, *ret = NULL;
+	struct xhp_act_result res;
 	unsigned action;
-	int wait = 1, hv_rc = 0, r;
+	int wait = 1, r;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O&I|O&O&$pI:livepatch_action", kwlist,
 					 PyUnicode_FSConverter, &name, &action, u32_converter,
@@ -250,10 +296,9 @@ static PyObject *hv_livepatch_action(HypervisorObject *self, PyObject *args, PyO
 	a.name = PyBytes_AS_STRING(name);
 	a.action = (enum xhp_action)action;
 	a.wait = wait;
-	HV_CALL(self, r = run_action(self->be, &a, &hv_rc));
+	HV_CALL(self, r = run_action(self->be, &a, &res));
 	if (r < 0) {
-		xhp_py_raise(XHP_PYERR_HYPERVISOR, r, a.name, hv_rc, "livepatch_action %s: %s",
-			     xhp_action_name(a.action), xhp_py_reason(r, hv_explain(self)));
+		raise_action(&a, &res, r);
 		goto out;
 	}
 	Py_INCREF(Py_None);
@@ -274,6 +319,7 @@ static PyObject *hv_livepatch_upload(HypervisorObject *self, PyObject *args, PyO
 {
 	static char *kwlist[] = { "name", "filename", NULL };
 	PyObject *name = NULL, *file = NULL, *ret = NULL;
+	struct xhp_act_result res = { .status = XHP_ACT_REFUSED };
 	char *buf = NULL;
 	size_t len = 0;
 	int r;
@@ -292,10 +338,16 @@ static PyObject *hv_livepatch_upload(HypervisorObject *self, PyObject *args, PyO
 			     : r == -EINVAL ? "not a regular file" : strerror(-r));
 		goto out;
 	}
-	HV_CALL(self, r = self->be->ops->upload(self->be, PyBytes_AS_STRING(name), buf, len));
+	HV_CALL(self, r = self->be->ops->upload(self->be, PyBytes_AS_STRING(name), buf, len);
+		keep_why(self->be, r, res.why, sizeof(res.why)));
 	if (r < 0) {
-		xhp_py_raise(XHP_PYERR_HYPERVISOR, r, PyBytes_AS_STRING(name), 0, "livepatch_upload: %s",
-			     xhp_py_reason(r, hv_explain(self)));
+		_cleanup_free_ char *why = NULL;
+		bool busy;
+
+		res.status = XHP_ACT_REFUSED;
+		res.err = r;
+		why = xhp_explain_act(XHP_STEP_UPLOAD, PyBytes_AS_STRING(name), &res, false, NULL, 0, &busy);
+		xhp_py_raise(XHP_PYERR_HYPERVISOR, r, PyBytes_AS_STRING(name), 0, "livepatch_upload: %s", why);
 		goto out;
 	}
 	Py_INCREF(Py_None);
@@ -354,16 +406,16 @@ static PyObject *hv_livepatch_list(HypervisorObject *self, PyObject *unused)
 {
 	struct xhp_loaded *l = NULL;
 	PyObject *out;
+	char why[512] = "";
 	size_t n = 0, i;
 	int r;
 
 	(void)unused;
 	if (hv_check_open(self) < 0)
 		return NULL;
-	HV_CALL(self, r = self->be->ops->list(self->be, &l, &n));
+	HV_CALL(self, r = self->be->ops->list(self->be, &l, &n); keep_why(self->be, r, why, sizeof(why)));
 	if (r < 0)
-		return xhp_py_raise(XHP_PYERR_HYPERVISOR, r, NULL, 0, "livepatch_list: %s",
-				    xhp_py_reason(r, hv_explain(self)));
+		return xhp_py_raise(XHP_PYERR_HYPERVISOR, r, NULL, 0, "livepatch_list: %s", xhp_py_reason(r, why));
 	out = PyList_New((Py_ssize_t)n);
 	for (i = 0; out && i < n; i++) {
 		PyObject *d = loaded_dict(&l[i]);

@@ -121,6 +121,8 @@ def _make_error(kind, err, reason, filename, rc, extra):
     """The factory the C part raises through (see pyutil.h)."""
     if kind == "usage":
         cls = UsageError
+    elif kind == "open" and err not in _NOHV and err not in _BUSY:
+        cls = Error  # the policy cannot be read, ...
     elif kind == "run":
         cls = _BusyRunError if err in _BUSY else RunError
     elif kind == "payload" or kind == "file":
@@ -153,3 +155,7 @@ _c._register(_make_error, BuildId)
 
 Hypervisor = _c.Hypervisor
 read_payload = _c.read_payload
+status = _c.status
+plan = _c.plan
+apply = _c.apply
+revert = _c.revert
