@@ -388,7 +388,7 @@ int xhp_result_errno(const struct xhp_result *res)
 static char *refusal_message(const struct xhp_plan *p)
 {
 	struct xhp_strv msgs = { 0 };
-	char *joined;
+	_cleanup_free_ char *joined = NULL;
 	size_t i;
 
 	for (i = 0; i < p->nproblems; i++)
