@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import xen_hotpatch as xh
-from conftest import FX
+from xhp_pytest import FX
 
 GOOD = sorted(p.stem for p in FX.glob("*.livepatch"))
 BAD = sorted(p.stem for p in (FX / "bad").glob("*.livepatch"))

@@ -12,7 +12,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
 import xen_hotpatch as xh
-from conftest import FX, payload_id
+from xhp_pytest import FX, payload_id
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 import xen_hotpatch as xh
-from conftest import FX, XEN_ID, payload_id
+from xhp_pytest import FX, XEN_ID, payload_id
 
 
 def test_constants_have_the_v6_values():

@@ -169,6 +169,8 @@ def main():
     require_bindings(module)
     args = session_args(module)
     state = module.params["state"]
+    if state == "reverted" and not module.params["name"]:
+        module.fail_json(msg="state=reverted needs name: the payload to revert")
     try:
         before = xen_hotpatch.status(**args)
         if state == "converged":
