@@ -30,7 +30,7 @@
 extern PyTypeObject xhp_py_hypervisor_type;
 
 PyDoc_STRVAR(read_payload_doc,
-"read_payload(path) -> dict\n--\n\n"
+"read_payload($module, /, path)\n--\n\n"
 "What the payload file at path is, as one element of `xen-hotpatch info\n"
 "--json`: file, name, build_id, depends, xen_depends, stacks_on, funcs,\n"
 "hooks, vetoing_hooks, modinfo, safe_to_reapply, size. A file Xen would\n"
@@ -146,7 +146,7 @@ static PyObject *doc_to_py(json_object *doc, const struct xhp_strv *notes)
 #define SESSION_ARGS(a) opt_path, &(a).root, opt_path, &(a).backend, opt_path, &(a).config
 
 PyDoc_STRVAR(status_doc,
-"status(*, root=None, backend=None, config=None) -> dict\n--\n\n"
+"status($module, /, *, root=None, backend=None, config=None)\n--\n\n"
 "The host's applied stack against its installed payloads, as `xen-hotpatch\n"
 "--json status` prints it: build_id, backend, applied, loaded_not_applied,\n"
 "installed_not_applied, blocked, other_hypervisors, quarantined, problems,\n"
@@ -182,7 +182,7 @@ static PyObject *py_status(PyObject *mod, PyObject *args, PyObject *kwds)
 }
 
 PyDoc_STRVAR(plan_doc,
-"plan(*, root=None, backend=None, config=None) -> dict\n--\n\n"
+"plan($module, /, *, root=None, backend=None, config=None)\n--\n\n"
 "What apply() would do, as `xen-hotpatch --json apply --dry-run` prints it:\n"
 "steps [{op, name}], desired (the installed stack, bottom first), problems\n"
 "[{kind, names, message, error}], refused. Changes nothing. A payload folder\n"
@@ -289,7 +289,7 @@ static PyObject *run_py(const struct session_args *a, enum run_kind kind, const 
 }
 
 PyDoc_STRVAR(apply_doc,
-"apply(*, root=None, backend=None, config=None) -> dict\n--\n\n"
+"apply($module, /, *, root=None, backend=None, config=None)\n--\n\n"
 "Converge the hypervisor to the installed stack, as `xen-hotpatch apply`.\n"
 "Returns what the run did: outcome, ok (False when an installed payload\n"
 "cannot be used or the crash-loop guard could not write its records, as\n"
@@ -314,7 +314,7 @@ static PyObject *py_apply(PyObject *mod, PyObject *args, PyObject *kwds)
 }
 
 PyDoc_STRVAR(revert_doc,
-"revert(name, *, root=None, backend=None, config=None) -> dict\n--\n\n"
+"revert($module, /, name, *, root=None, backend=None, config=None)\n--\n\n"
 "Revert and unload NAME and everything stacked above it, as `xen-hotpatch\n"
 "revert NAME`. Returns the document apply() returns; a name that is not\n"
 "loaded raises RunError (errno ENOENT), a failed step RunError as apply().");

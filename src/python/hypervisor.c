@@ -120,7 +120,7 @@ static PyObject *hv_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 }
 
 PyDoc_STRVAR(hv_close_doc,
-"close()\n--\n\n"
+"close($self, /)\n--\n\n"
 "Release the backend (the libxenctrl handle, or the simulator's). Later\n"
 "calls raise ValueError. Also done by `with Hypervisor(...) as hv:`.");
 static PyObject *hv_close(HypervisorObject *self, PyObject *unused)
@@ -147,7 +147,8 @@ static PyObject *hv_get_build_id(HypervisorObject *self, void *closure)
 }
 
 PyDoc_STRVAR(hv_status_doc,
-"livepatch_status(name) -> {'state': int, 'rc': int}\n--\n\n"
+"livepatch_status($self, /, name)\n--\n\n"
+"-> {'state': int, 'rc': int}\n\n"
 "Xen's GET for one payload: state is LIVEPATCH_STATE_CHECKED or\n"
 "LIVEPATCH_STATE_APPLIED, rc 0, -errno.EAGAIN while an action is pending,\n"
 "or the negative errno of the last action. A name Xen does not have raises\n"
@@ -259,8 +260,7 @@ static PyObject *raise_action(const struct action_args *a, const struct xhp_act_
 }
 
 PyDoc_STRVAR(hv_action_doc,
-"livepatch_action(name, action, timeout=0, flags=0, *, wait=True,\n"
-"                 deadline_ms=30000) -> None\n--\n\n"
+"livepatch_action($self, /, name, action, timeout=0, flags=0, *, wait=True, deadline_ms=30000)\n--\n\n"
 "Xen's ACTION: action is LIVEPATCH_ACTION_UNLOAD, _REVERT, _APPLY or\n"
 "_REPLACE; timeout the quiesce timeout in ns (0: Xen's 30 ms); flags\n"
 "LIVEPATCH_ACTION_APPLY_NODEPS for an APPLY that skips the depends check.\n\n"
@@ -309,7 +309,7 @@ out:
 }
 
 PyDoc_STRVAR(hv_upload_doc,
-"livepatch_upload(name, filename) -> None\n--\n\n"
+"livepatch_upload($self, /, name, filename)\n--\n\n"
 "Xen's UPLOAD: load the payload in filename under name (state CHECKED).\n"
 "Xen checks the ELF, the build-ids and the symbols: a refusal raises\n"
 "HypervisorError with Xen's errno (EINVAL malformed or not for this\n"
@@ -397,8 +397,8 @@ static PyObject *loaded_dict(const struct xhp_loaded *e)
 }
 
 PyDoc_STRVAR(hv_list_doc,
-"livepatch_list() -> [{'name': str, 'state': int, 'rc': int,\n"
-"                      'metadata': [str, ...]}, ...]\n--\n\n"
+"livepatch_list($self, /)\n--\n\n"
+"-> [{'name': str, 'state': int, 'rc': int, 'metadata': [str, ...]}, ...]\n\n"
 "Xen's LIST, every page, in upload order. metadata holds the payload's\n"
 ".modinfo strings (\"key=value\"). Names and metadata are decoded as UTF-8\n"
 "with surrogateescape, so any name read here can be passed back.");

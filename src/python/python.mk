@@ -1,6 +1,11 @@
-# xen_hotpatch, the Python bindings (included by the top-level Makefile).
-#   make python          build $(B)/python/xen_hotpatch/ (PYTHONPATH=$(B)/python)
-#   make install-python  install it under $(PYTHON_SITEARCH) (DESTDIR aware)
+# xen_hotpatch, the Python bindings, and the Ansible collection over them
+# (included by the top-level Makefile).
+#   make python           build $(B)/python/xen_hotpatch/ (PYTHONPATH=$(B)/python)
+#   make install-python   install it under $(PYTHON_SITEARCH) (DESTDIR aware)
+#   make install-ansible  install the collection xen.hotpatch under
+#                         $(ANSIBLE_COLLECTIONS_DIR), its modules also under
+#                         $(ANSIBLE_MODULES_DIR) (short names without
+#                         `collections:`)
 # The library is built a second time as position-independent code for the
 # extension ($(B)/pic). PYTHON is Debian's interpreter, never a pyenv one
 # from PATH: the extension is built for the interpreter that loads it.
@@ -27,6 +32,7 @@ $(B)/pic/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
 $(B)/pic/backend-xen.o: XHP_STD := -std=gnu11
+$(B)/pic/backend-xen.o: XHP_CFLAGS += $(XEN_CFLAGS)
 
 $(B)/libxhp-pic.a: $(PIC_OBJS)
 	@rm -f $@
@@ -37,7 +43,7 @@ $(PY_EXT): $(PY_SRCS) $(PY_HDRS) $(HDRS) $(B)/libxhp-pic.a
 	  { echo "python: no Python.h for $(PYTHON) (install python3-dev)" >&2; exit 1; }
 	@mkdir -p $(@D)
 	$(CC) $(XHP_STD) $(XHP_CFLAGS) -I$(PY_INCLUDE) -Isrc/python $(CFLAGS) -fPIC -shared \
-	  -fvisibility=hidden $(LDFLAGS) -o $@ $(PY_SRCS) $(B)/libxhp-pic.a $(LIBS)
+	  -fvisibility=hidden $(LDFLAGS) -o $@ $(PY_SRCS) $(B)/libxhp-pic.a $(LIBS) $(XEN_LIBS)
 
 python: $(PY_EXT) $(PY_FILES)
 	@mkdir -p $(PY_PKG)
@@ -48,4 +54,18 @@ install-python: python
 	install -m 0644 $(PY_FILES) $(DESTDIR)$(PYTHON_SITEARCH)/xen_hotpatch/
 	install -m 0644 $(PY_EXT) $(DESTDIR)$(PYTHON_SITEARCH)/xen_hotpatch/
 
-.PHONY: python install-python
+# The collection: every file under src/ansible/ansible_collections.
+ANSIBLE_COLLECTIONS_DIR ?= $(PREFIX)/share/ansible/collections
+ANSIBLE_MODULES_DIR     ?= $(PREFIX)/share/ansible/plugins/modules
+ANSIBLE_FILES := $(shell cd src/ansible && find ansible_collections -type f ! -name '*.pyc' | LC_ALL=C sort)
+ANSIBLE_MODULES := $(notdir $(wildcard src/ansible/ansible_collections/xen/hotpatch/plugins/modules/*.py))
+
+install-ansible:
+	@set -e; for f in $(ANSIBLE_FILES); do \
+	  install -D -m 0644 "src/ansible/$$f" "$(DESTDIR)$(ANSIBLE_COLLECTIONS_DIR)/$$f"; done
+	install -d $(DESTDIR)$(ANSIBLE_MODULES_DIR)
+	@set -e; for m in $(ANSIBLE_MODULES); do \
+	  ln -sfr "$(DESTDIR)$(ANSIBLE_COLLECTIONS_DIR)/ansible_collections/xen/hotpatch/plugins/modules/$$m" \
+	    "$(DESTDIR)$(ANSIBLE_MODULES_DIR)/$$m"; done
+
+.PHONY: python install-python install-ansible

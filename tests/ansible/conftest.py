@@ -49,6 +49,17 @@ class Fleet:
         path.write_text("\n".join(lines) + "\n")
         return path
 
+    def install(self):
+        """`make install-ansible` into a staging root: the paths for
+        ANSIBLE_COLLECTIONS_PATH and ANSIBLE_LIBRARY, as the packages lay
+        them out."""
+        dest = self.base / "staging"
+        subprocess.run(["make", "-s", "-C", str(TOP), "install-ansible", f"DESTDIR={dest}", "PREFIX=/usr"],
+                       check=True, capture_output=True)
+        share = dest / "usr/share/ansible"
+        return {"ANSIBLE_COLLECTIONS_PATH": str(share / "collections"),
+                "ANSIBLE_LIBRARY": str(share / "plugins/modules")}
+
     def playbook(self, name, *args, env=None):
         """Run playbooks/NAME: (rc, output); self.results then holds what
         the modules returned, by host (callback_plugins/xhp_results.py)."""

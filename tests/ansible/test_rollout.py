@@ -165,3 +165,11 @@ def test_without_the_bindings_the_module_says_so(fleet):
     rc, out = fleet.playbook("converge.yml", env={"PYTHONPATH": ""})
     assert rc != 0
     assert "python3-xen-hotpatch" in fleet.results.get("h1")["msg"]
+
+
+def test_the_installed_layout_offers_bare_module_names(fleet):
+    fleet.put(*BASE)
+    rc, out = fleet.playbook("bare.yml", env=fleet.install())
+    assert rc == 0, out
+    assert all(h.applied() == BASE for h in fleet.hosts.values())
+    assert fleet.results["h1"]["ansible_facts"]["xen_hotpatch"]["applied"] == BASE

@@ -9,6 +9,7 @@
 # status says whether anything failed.
 PYTHON=/usr/bin/python3
 export PYTHONDONTWRITEBYTECODE=1
+tier_name=${tier_name:?set tier_name before sourcing pytest-tier.sh}
 
 tier_die() {
 	echo "$tier_name: $*"

@@ -300,3 +300,17 @@ def test_the_gil_is_released_while_waiting(host, monkeypatch):
 def test_hypervisor_build_id_matches_payload_xen_depends(hv):
     assert xh.read_payload(str(FX / "zz-base.livepatch"))["xen_depends"] == hv.build_id
     assert xh.read_payload(str(FX / "zz-base.livepatch"))["build_id"] == payload_id("zz-base")
+
+
+def test_have_xen_matches_the_tool(host):
+    rc, out, _ = host.cli("version")
+    assert rc == 0
+    assert xh.HAVE_XEN == ("libxenctrl" in out)
+    assert xh.VERSION in out
+
+
+def test_type_stubs_match_the_module():
+    # mypy's stubtest imports the module and compares it with __init__.pyi
+    p = subprocess.run([sys.executable, "-m", "mypy.stubtest", "--ignore-missing-stub", "xen_hotpatch"],
+                       capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(xh.__file__)))
+    assert p.returncode == 0, p.stdout + p.stderr

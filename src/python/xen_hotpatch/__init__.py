@@ -8,10 +8,11 @@ Two layers over xen-hotpatch's C library (no shelling out to the CLI):
   ``livepatch_status(name)``, ``livepatch_action(name, action, timeout=0,
   flags=0)``, ``livepatch_upload(name, filename)``, ``livepatch_list()``,
   ``build_id`` and the ``LIVEPATCH_*`` constants.
-* ``read_payload(path)``, ``status()``, ``plan()``, ``apply()`` and
-  ``revert(name)`` answer what ``xen-hotpatch info --json``, ``status
-  --json``, ``apply --dry-run --json``, ``apply --json`` and ``revert --json``
-  print, as the same objects (dicts and lists).
+* ``read_payload(path)``, ``status()`` and ``plan()`` return what
+  ``xen-hotpatch --json info``, ``--json status`` and ``--json apply
+  --dry-run`` print, as the same objects (dicts and lists); ``apply()`` and
+  ``revert(name)`` run what ``xen-hotpatch apply`` and ``revert NAME`` run
+  and return what the run did (its plan is the dry run's document).
 
 Every error is an ``Error`` (an ``OSError``) carrying ``errno`` and a
 one-line ``strerror``; see the classes below. Example::

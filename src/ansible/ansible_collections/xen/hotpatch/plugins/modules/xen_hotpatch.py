@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # SPDX-License-Identifier: GPL-2.0-only
 """Ansible module xen_hotpatch: the livepatch stack of a Xen dom0."""
 

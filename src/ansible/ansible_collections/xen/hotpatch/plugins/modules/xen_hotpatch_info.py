@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # SPDX-License-Identifier: GPL-2.0-only
 """Ansible module xen_hotpatch_info: facts about a dom0's livepatch stack."""
 
