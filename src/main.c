@@ -13,8 +13,8 @@ static const struct verb {
 	const char *usage, *help;
 } verbs[] = {
 	{ "info", 1, -1, cmd_info, "[--query F[,F...]] FILE...", "what each payload is" },
-	{ "status", 0, 2, cmd_status, "[--format=text|json|openmetrics]",
-	  "applied stack vs installed payloads (exit 3: out of sync)" },
+	{ "status", 0, 2, cmd_status, "[--format=F]",
+	  "applied stack vs installed payloads (exit 3: out of sync); F: text json openmetrics" },
 	{ "apply", 0, 2, cmd_apply, "[--dry-run] [--auto]", "converge the hypervisor to the installed stack" },
 	{ "revert", 1, 1, cmd_revert, "NAME", "revert and unload NAME and everything above it" },
 	{ "boot", 0, 2, cmd_boot, "[--root DIR]", "reapply the proven stack at boot (never fails)" },

@@ -216,7 +216,8 @@ void xhp_metrics_after_run(struct xhp_session *s, const char *verb, const struct
 	token(last.error, sizeof(last.error), err ? xhp_errno_name(err) : "-");
 	xhp_last_run_save(&last);
 	r = xhp_metrics_write(s);
-	if (r < 0 && s->ev.note) {
+	/* a read-only root (the initramfs' /sysroot): the unit writes it later */
+	if (r < 0 && r != -EROFS && s->ev.note) {
 		_cleanup_free_ char *dir = xhp_path_join(s->root, s->cfg.metrics_dir);
 		_cleanup_free_ char *m = xhp_asprintf("metrics: cannot write %s/%s: %s", dir, XHP_METRICS_FILE,
 						      strerror(-r));

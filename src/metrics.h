@@ -18,7 +18,8 @@
  * After every converge and revert (boot included) the engine records the
  * run in RUN_DIR/last-run and writes ROOT/<metrics_dir>/xen_hotpatch.prom
  * atomically, when that folder exists (policy metrics_dir; empty: never).
- * Neither ever fails the run.
+ * Neither ever fails the run; a read-only root (the initramfs' /sysroot)
+ * is skipped without a word, xen-hotpatch.service writes the file later.
  */
 #ifndef XHP_METRICS_H
 #define XHP_METRICS_H

@@ -194,3 +194,19 @@ def test_status_format_option(host):
     assert host.cli("status", "--format", "text")[1] == host.cli("status")[1]
     rc, out, err = host.cli("status", "--format=yaml")
     assert rc == 1 and out == "" and "openmetrics" in err
+
+
+def test_a_read_only_root_is_skipped_quietly(host, mdir):
+    # the initramfs converges with --root /sysroot, often read-only
+    if subprocess.run(["mount", "--bind", str(mdir), str(mdir)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount here (not root, or no CAP_SYS_ADMIN)")
+    try:
+        r = subprocess.run(["mount", "-o", "remount,bind,ro", str(mdir)], capture_output=True)
+        if r.returncode:
+            pytest.skip("cannot remount read-only here")
+        host.put("zz-base")
+        rc, out, err = host.cli("apply")
+        assert rc == 0 and "metrics" not in out + err
+        assert host.applied() == ["zz-base"] and not (mdir / "xen_hotpatch.prom").exists()
+    finally:
+        subprocess.run(["umount", str(mdir)], capture_output=True)

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 import xen_hotpatch as xh
-from xhp_pytest import FX, XEN_ID, payload_id
+from xhp_pytest import FX, XEN_ID, XHP_BIN, payload_id
 
 
 def test_constants_have_the_v6_values():
@@ -314,3 +314,16 @@ def test_type_stubs_match_the_module():
     p = subprocess.run([sys.executable, "-m", "mypy.stubtest", "--ignore-missing-stub", "xen_hotpatch"],
                        capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(xh.__file__)))
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_the_real_xen_script_on_the_simulator(host):
+    # tests/python/realxen_v6.py is what the real-Xen tier runs in dom0
+    script = os.path.join(os.path.dirname(__file__), "realxen_v6.py")
+    p = subprocess.run([sys.executable, script, "--backend", host.backend, "--root", str(host.root),
+                        "--xen-hotpatch", XHP_BIN, "--bad", str(FX / "bad" / "elf32.livepatch"),
+                        str(FX / "zz-base.livepatch"), str(FX / "mm-middle.livepatch")],
+                       capture_output=True, text=True, env=dict(os.environ, XEN_HOTPATCH_RUN_DIR=str(host.rundir)))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "FAIL" not in p.stdout and p.stdout.rstrip().endswith(" passed, 0 failed")
+    assert int(p.stdout.rstrip().splitlines()[-1].split()[0]) >= 15
+    assert host.loaded() == []
