@@ -320,6 +320,7 @@ static PyObject *hv_livepatch_upload(HypervisorObject *self, PyObject *args, PyO
 	static char *kwlist[] = { "name", "filename", NULL };
 	PyObject *name = NULL, *file = NULL, *ret = NULL;
 	struct xhp_act_result res = { .status = XHP_ACT_REFUSED };
+	struct xhp_err err = { { 0 } };
 	char *buf = NULL;
 	size_t len = 0;
 	int r;
@@ -330,12 +331,11 @@ static PyObject *hv_livepatch_upload(HypervisorObject *self, PyObject *args, PyO
 	if (hv_check_open(self) < 0)
 		goto out;
 	Py_BEGIN_ALLOW_THREADS
-	r = xhp_read_file(PyBytes_AS_STRING(file), &buf, &len, XHP_PAYLOAD_MAX_SIZE);
+	r = xhp_read_file_err(PyBytes_AS_STRING(file), &buf, &len, XHP_PAYLOAD_MAX_SIZE, &err);
 	Py_END_ALLOW_THREADS
 	if (r < 0) {
 		xhp_py_raise(XHP_PYERR_FILE, r, PyBytes_AS_STRING(file), 0, "livepatch_upload: %s",
-			     r == -EFBIG ? "larger than Xen's 2 MiB payload limit"
-			     : r == -EINVAL ? "not a regular file" : strerror(-r));
+			     r == -EFBIG ? "larger than Xen's 2 MiB payload limit" : err.msg);
 		goto out;
 	}
 	HV_CALL(self, r = self->be->ops->upload(self->be, PyBytes_AS_STRING(name), buf, len);

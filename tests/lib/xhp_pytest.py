@@ -96,12 +96,14 @@ class Host:
         return [(e["name"], e["state"]) for e in self.show()["loaded"]]
 
     def cli(self, *args, env=None):
-        """The xen-hotpatch binary with --root: (rc, stdout, stderr)."""
+        """The xen-hotpatch binary, with --root for the verbs that take it:
+        (rc, stdout, stderr)."""
         e = _clean_env(os.environ)
         e["XEN_HOTPATCH_RUN_DIR"] = str(self.rundir)
         e.update(env or {})
-        p = subprocess.run([XHP_BIN, "--root", str(self.root), *args],
-                           capture_output=True, text=True, env=e)
+        verb = next((a for a in args if not a.startswith("-")), None)
+        root = [] if verb in ("info", "version") else ["--root", str(self.root)]
+        p = subprocess.run([XHP_BIN, *root, *args], capture_output=True, text=True, env=e)
         return p.returncode, p.stdout, p.stderr
 
     def cli_json(self, *args):

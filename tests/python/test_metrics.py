@@ -194,6 +194,10 @@ def test_status_format_option(host):
     assert host.cli("status", "--format", "text")[1] == host.cli("status")[1]
     rc, out, err = host.cli("status", "--format=yaml")
     assert rc == 1 and out == "" and "openmetrics" in err
+    rc, out, err = host.cli("status", "--json", "--format=json")
+    assert rc == 1 and out == "" and "choose one" in err
+    rc, out, err = host.cli("info", "--format=json", str(FX / "zz-base.livepatch"))
+    assert rc == 1 and out == "" and "--format" in err
 
 
 def test_a_read_only_root_is_skipped_quietly(host, mdir):
