@@ -260,6 +260,22 @@ void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action a
 		res->waited_us = xhp_now_us() - a.start_us;
 }
 
+int xhp_act_errno(const struct xhp_act_result *r)
+{
+	switch (r->status) {
+	case XHP_ACT_DONE: return 0;
+	case XHP_ACT_REFUSED: return r->err;
+	case XHP_ACT_VETOED:
+	case XHP_ACT_FAILED: return r->rc;
+	case XHP_ACT_BUSY:
+	case XHP_ACT_NOT_TOP: return -EBUSY;
+	case XHP_ACT_TIMEOUT: return -ETIME;
+	case XHP_ACT_GONE: return -ENOENT;
+	case XHP_ACT_WRONG_STATE: break;
+	}
+	return -EPROTO;
+}
+
 int xhp_backend_act(struct xhp_backend *be, const char *name, enum xhp_action action,
 		    uint32_t flags, uint32_t timeout_ns, unsigned deadline_ms, int *hv_rc)
 {
@@ -270,16 +286,5 @@ int xhp_backend_act(struct xhp_backend *be, const char *name, enum xhp_action ac
 	xhp_backend_run(be, name, action, &p, &r);
 	if (hv_rc)
 		*hv_rc = r.rc;
-	switch (r.status) {
-	case XHP_ACT_DONE: return 0;
-	case XHP_ACT_REFUSED: return r.err;
-	case XHP_ACT_VETOED:
-	case XHP_ACT_FAILED: return r.rc;
-	case XHP_ACT_BUSY:
-	case XHP_ACT_NOT_TOP: return -EBUSY;
-	case XHP_ACT_TIMEOUT: return -ETIME;
-	case XHP_ACT_GONE: return -ENOENT;
-	case XHP_ACT_WRONG_STATE: break;
-	}
-	return -EPROTO;
+	return xhp_act_errno(&r);
 }

@@ -135,6 +135,11 @@ struct xhp_act_result {
 void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action action,
 		     const struct xhp_act_params *params, struct xhp_act_result *res);
 
+/* How an action ended, as a negative errno (0: done): the sysctl's error,
+ * the payload's rc, -EBUSY (busy, not the top), -ETIME, -ENOENT (gone),
+ * -EPROTO (wrong state). */
+int xhp_act_errno(const struct xhp_act_result *r);
+
 /* The older form: 0, or a negative errno (the sysctl's, the payload's rc,
  * -ETIME, -EBUSY, -EPROTO); *hv_rc the payload's rc. */
 int xhp_backend_act(struct xhp_backend *be, const char *name,

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "metrics.h"
 
 /* ---- the session ---------------------------------------------------------- */
 
@@ -640,15 +641,13 @@ void xhp_converge(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v,
 {
 	memset(res, 0, sizeof(*res));
 	xhp_view_build(s, mode, v);
-	if (!s->inv_ok) {
+	if (!s->inv_ok)
 		res->outcome = XHP_OUTCOME_NO_PAYLOAD_DIR;
-		return;
-	}
-	if (v->plan.refused) {
+	else if (v->plan.refused)
 		res->outcome = XHP_OUTCOME_REFUSED;
-		return;
-	}
-	run_plan(s, v, res, true);
+	else
+		run_plan(s, v, res, true);
+	xhp_metrics_after_run(s, mode == XHP_MODE_BOOT ? "boot" : "apply", res);
 }
 
 void xhp_revert_name(struct xhp_session *s, const char *name, struct xhp_view *v, struct xhp_result *res)
@@ -656,9 +655,9 @@ void xhp_revert_name(struct xhp_session *s, const char *name, struct xhp_view *v
 	memset(res, 0, sizeof(*res));
 	xhp_view_build(s, XHP_MODE_APPLY, v);
 	xhp_plan_free(&v->plan);
-	if (xhp_plan_revert(&v->in, name, &v->plan) < 0) {
+	if (xhp_plan_revert(&v->in, name, &v->plan) < 0)
 		res->outcome = XHP_OUTCOME_NOT_LOADED;
-		return;
-	}
-	run_plan(s, v, res, false);
+	else
+		run_plan(s, v, res, false);
+	xhp_metrics_after_run(s, "revert", res);
 }

@@ -3,6 +3,7 @@
 #  - plan+apply of a 64-payload chain on the simulated hypervisor: wall time,
 #    peak RSS, and instruction count under valgrind (callgrind) when present;
 #  - info over 1000 payloads;
+#  - the Python bindings: status(), plan(), livepatch_status(), read_payload;
 #  - the real-Xen figures (tests/bench-realxen.sh) when that tier can run.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -87,6 +88,21 @@ base=$W/root/usr/lib/xen-hotpatch/$XEN/p000.livepatch
 for i in $(seq 1 "$NINFO"); do cp "$base" "$W/many/q$i.livepatch"; done
 measure "info over $NINFO payloads" "$tool" info "$W"/many/*.livepatch
 measure "info --json over $NINFO payloads" "$tool" --json info "$W"/many/*.livepatch
+
+# The Python bindings (Debian's python3), against the CLI's figures above.
+if make -s -C "$top" python >/dev/null 2>&1; then
+	py=(env "PYTHONPATH=$B/python" /usr/bin/python3 -c)
+	imp="import xen_hotpatch as xh, glob"
+	measure "python: import only" "${py[@]}" "$imp"
+	measure "python: status(), $N applied" "${py[@]}" "$imp; xh.status(root='$W/root')"
+	measure "python: plan(), $N applied" "${py[@]}" "$imp; xh.plan(root='$W/root')"
+	measure "python: 1000 livepatch_status() calls" "${py[@]}" \
+		"$imp; h = xh.Hypervisor('sim:$W/sim'); [h.livepatch_status('p000') for _ in range(1000)]"
+	measure "python: read_payload over $NINFO payloads" "${py[@]}" \
+		"$imp; [xh.read_payload(f) for f in glob.glob('$W/many/*.livepatch')]"
+else
+	echo "python: the bindings do not build here (python3-dev missing?): no figures"
+fi
 
 if [ -x "$top/tests/bench-realxen.sh" ]; then
 	echo
