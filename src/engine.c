@@ -54,17 +54,23 @@ static int read_known(struct xhp_session *s, unsigned nr)
  * names reads the same for a few bytes each. */
 static int refresh(struct xhp_session *s)
 {
+	unsigned long long t0 = xhp_now_us();
 	unsigned nr = 0;
+	int r;
 
 	xhp_loaded_free(s->loaded, s->nloaded);
 	s->loaded = NULL;
 	s->nloaded = 0;
-	if (s->be->ops->count && s->be->ops->count(s->be, &nr) == 0 && read_known(s, nr) == 0)
+	if (s->be->ops->count && s->be->ops->count(s->be, &nr) == 0 && read_known(s, nr) == 0) {
+		s->time.read_hv += xhp_now_us() - t0;
 		return 0;
+	}
 	xhp_loaded_free(s->loaded, s->nloaded);
 	s->loaded = NULL;
 	s->nloaded = 0;
-	return s->be->ops->list(s->be, &s->loaded, &s->nloaded);
+	r = s->be->ops->list(s->be, &s->loaded, &s->nloaded);
+	s->time.read_hv += xhp_now_us() - t0;
+	return r;
 }
 
 static void strv_of(struct xhp_strv *v, char **names, size_t n)
@@ -138,6 +144,7 @@ static int renumber_applied(struct xhp_session *s)
 static void reconcile_guard(struct xhp_session *s, struct xhp_guard_changes *changes)
 {
 	struct xhp_guard_sighting *seen = xhp_calloc(s->nloaded + 1, sizeof(*seen));
+	unsigned long long t0 = xhp_now_us();
 	size_t i, n = 0;
 
 	for (i = 0; i < s->nloaded; i++) {
@@ -149,6 +156,7 @@ static void reconcile_guard(struct xhp_session *s, struct xhp_guard_changes *cha
 	}
 	xhp_guard_reconcile(&s->guard, seen, n, changes);
 	free(seen);
+	s->time.guard += xhp_now_us() - t0;
 }
 
 /* The record is best effort: losing it only makes later runs adopt what
@@ -156,8 +164,10 @@ static void reconcile_guard(struct xhp_session *s, struct xhp_guard_changes *cha
  * is kept for the CLI to say. */
 static void save_records(struct xhp_session *s)
 {
+	unsigned long long t0 = xhp_now_us();
 	int r = xhp_records_save(&s->rec);
 
+	s->time.record += xhp_now_us() - t0;
 	if (r < 0 && !s->record_error)
 		s->record_error = r;
 }
@@ -208,6 +218,7 @@ static int take_lock(struct xhp_session *s, struct xhp_err *err)
 
 int xhp_session_open(struct xhp_session *s, const struct xhp_session_opts *o, struct xhp_err *err)
 {
+	unsigned long long t0 = xhp_now_us();
 	int r;
 
 	memset(s, 0, sizeof(*s));
@@ -236,6 +247,7 @@ int xhp_session_open(struct xhp_session *s, const struct xhp_session_opts *o, st
 	}
 	xhp_guard_open(&s->guard, s->root, s->boot_id, s->cfg.proven_after_s);
 	reconcile(s, &s->guard_changes);
+	s->time.open = xhp_now_us() - t0;
 	return 0;
 }
 
@@ -491,16 +503,21 @@ static void run_action(struct xhp_session *s, const struct xhp_step *st, const s
 		.pre_hook = pre_hook(r, a), .timeout_ms = s->cfg.action_timeout_ms, .deadline_ms = s->cfg.deadline_ms,
 	};
 	bool applying = a == XHP_ACTION_APPLY || a == XHP_ACTION_REPLACE;
+	unsigned long long t0;
 
 	if (r && a != XHP_ACTION_UNLOAD) {
 		r->pending = (int)a;
 		save_records(s);
 	}
+	t0 = xhp_now_us();
 	if (applying && n && xhp_guard_attempt_begin(&s->guard, &n->ident) < 0)
 		res->unguarded++;
+	s->time.guard += xhp_now_us() - t0;
 	xhp_backend_run(s->be, st->name, a, &p, &res->act);
+	t0 = xhp_now_us();
 	if (applying && n && res->act.status != XHP_ACT_TIMEOUT)
 		xhp_guard_attempt_end(&s->guard, &n->ident, res->act.status == XHP_ACT_DONE);
+	s->time.guard += xhp_now_us() - t0;
 	if (res->act.status == XHP_ACT_DONE) {
 		record_done(s, st);
 		save_records(s);

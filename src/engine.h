@@ -49,6 +49,9 @@ struct xhp_session {
 	struct xhp_loaded *loaded;	/* the hypervisor as last read */
 	size_t nloaded;
 	int record_error;		/* the first failed write of the record (-errno), or 0 */
+	struct xhp_timing {		/* where a run's time went (apply -v, make bench), us */
+		unsigned long long open, read_hv, guard, record;
+	} time;
 	struct xhp_events ev;
 };
 

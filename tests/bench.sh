@@ -73,6 +73,7 @@ awk -v total="$(((t1 - t0) / 1000))" '
 		printf "%-44s %.1f ms: start+session+plan %.1f ms, %d uploads %.1f ms, %d actions %.1f ms (mean %.2f, max %.2f)\n",
 			"phases of plan+apply, '"$N"'-chain", t, t - u - a, nu, u, na, a, na ? a / na : 0, max
 	}' "$W/phases.out"
+sed -n 's/^timing: /  of which: /p' "$W/phases.out"
 if command -v valgrind >/dev/null; then
 	"$sim" "$W/sim" reboot
 	rm -rf "$XEN_HOTPATCH_RUN_DIR"

@@ -45,7 +45,7 @@ bench_b1() {
 			/ \.\.\. done \(/ { t = $(NF - 1); sub(/^\(/, "", t) }
 			/^upload .* \.\.\. done \(/ { u += t; nu++ }
 			/^apply .* \.\.\. done \(/ { a += t; na++; w = w sprintf("%.1f,", t) }
-			END { printf "start=%.1f uploads=%.1f applies=%.1f waits=%s", total - u - a, u, a, w }' /tmp/apply.out)"
+			END { printf "start=%.1f uploads=%.1f applies=%.1f waits=%s", total - u - a, u, a, w }' /tmp/apply.out) $(sed -n 's/^timing: //p' /tmp/apply.out | tr -d ',')"
 		if [ $_r -lt $BENCH_ROUNDS ]; then
 			"$XHP" revert rx-b1 >/dev/null 2>&1
 		fi
