@@ -697,9 +697,12 @@ static int resolve_undefined(struct ctx *c, size_t i)
 		return fail(c, -ENOENT, "symbol [%zu]: undefined symbol without a name", i);
 	if (!c->hv)
 		return 0;
-	if (c->hv->lookup(c->hv->ctx, c->symname[i], &addr, &where) < 0)
+	if (c->hv->lookup(c->hv->ctx, c->symname[i], &addr, &where) < 0) {
+		if (c->hv->xen_symbols_unknown)
+			return 0;
 		return fail(c, -ENOENT, "unknown symbol %s: not in the hypervisor's symbol table nor a new symbol of a loaded payload",
 			    PR(n, c->symname[i]));
+	}
 	if (addr)
 		c->symaddr[i] = span_absolute(addr);
 	return 0;
@@ -1232,17 +1235,23 @@ static int func_old(struct ctx *c, uint64_t b, struct xhp_func *f,
 	*addr = pointer_value(c, r, exact, f->old_addr);
 	/* an old_addr relocated against a symbol is not 0 once loaded */
 	if (f->old_addr || r)
-		return 0;
+		goto known;
 	if (name_rc)
 		return fail(c, name_rc, "%s: %s", label, why);
 	*addr = span_xen();
 	if (!c->hv)
 		return 0;
-	if (c->hv->lookup(c->hv->ctx, f->name, &a, &where) < 0)
+	if (c->hv->lookup(c->hv->ctx, f->name, &a, &where) < 0) {
+		if (c->hv->xen_symbols_unknown)
+			return 0;
 		return fail(c, -ENOENT, "%s: cannot resolve %s: not in the hypervisor's symbol table nor a new symbol of a loaded payload",
 			    label, PR(n, f->name));
+	}
 	if (a)
 		*addr = span_absolute(a);
+known:
+	if (!addr->inpayload && !addr->dlo && !addr->dhi)
+		f->old_at = (uint64_t)addr->k + XEN_VIRT_START;
 	return 0;
 }
 

@@ -44,6 +44,8 @@ struct xhp_func {
 	char *name;		/* old function's name (from the relocated pointer), or NULL */
 	uint64_t new_addr;	/* as stored (0 in an ET_REL unless absolute) */
 	uint64_t old_addr;
+	uint64_t old_at;	/* where Xen patches: old_addr, or the resolved name
+				 * (upload check); 0 when not known */
 	bool has_new;		/* new_addr relocated or non-zero: jump patch, else NOP patch */
 	char *new_sym;		/* symbol new_addr is relocated against, or NULL */
 	uint32_t new_size;
@@ -110,6 +112,9 @@ struct xhp_hv_view {
 	 * payload's name), or -ENOENT. */
 	int (*lookup)(void *ctx, const char *name, uint64_t *addr,
 		      const char **where);
+	/* Xen's own symbols are not known: a name lookup() does not find is
+	 * taken to resolve (the reader's default without a view). */
+	bool xen_symbols_unknown;
 	/* The name of a loaded payload with this build-id, or NULL. */
 	const char *(*id_loaded)(void *ctx, const struct xhp_build_id *id);
 	/* Optional: n bytes of the hypervisor's code at addr (ENDBR64 before

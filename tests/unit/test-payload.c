@@ -1463,7 +1463,8 @@ static int check_with(const char *file, void (*mutate)(struct img *), const stru
 {
 	struct img m = img_load(file);
 	struct xhp_build_id xen;
-	struct xhp_hv_view hv = { &xen, (void *)f, fake_lookup, fake_id_loaded, fake_code };
+	struct xhp_hv_view hv = { .xen_id = &xen, .ctx = (void *)f, .lookup = fake_lookup,
+				   .id_loaded = fake_id_loaded, .read_code = fake_code };
 	int rc;
 
 	assert_int_equal(xhp_build_id_from_hex(&xen, xen_hex), 0);
