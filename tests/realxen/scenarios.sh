@@ -405,8 +405,20 @@ sc_killswitch() {
 	fi
 }
 
+# The late fidelity sequence (fidelity-late.steps), last of all: it leaves a
+# payload that cannot be reverted. run.sh replays it on the simulated one.
+sc_fidelity_late() {
+	lp_clear
+	_out=/xhp-rx/results/fidelity-late-xen.out
+	/xhp-rx/bin/xhp-steps --backend xen --dir "$PAY" /xhp-rx/bin/fidelity-late.steps >"$_out" 2>&1
+	_rc=$?
+	say "late fidelity steps on the real hypervisor: rc=$_rc, $(grep -c '^step' "$_out") steps"
+	check fidelity-late-real-ran "xhp-steps --backend xen rc=$_rc (output in fidelity-late-xen.out)" [ $_rc = 0 ]
+}
+
 stage_s3() {
 	[ "$RX_MODE" = none ] || sc_killswitch
+	[ "$RX_HAVE_STEPS" != 1 ] || sc_fidelity_late
 }
 
 # ---- stage custom: a script the host put in the image ---------------------------
