@@ -203,6 +203,14 @@ bool sim_work_settle(struct xhp_sim *sim, struct sim_state *s)
 
 /* ---- ACTION (livepatch_action) ----------------------------------------------------- */
 
+/* -ERRNO of an ":async" injection for op on name, 0 when none. */
+static int async_fault(const struct xhp_sim *sim, int op, const char *name)
+{
+	const struct xhp_sim_fault *f = sim_fault_find(sim, op, name);
+
+	return f && f->kind == XHP_SIM_FAULT_ASYNC ? -f->err : 0;
+}
+
 /* What the scheduling process injects into the work (sim.h). */
 static void outcome_of(const struct xhp_sim *sim, const struct sim_state *s,
 		       int op, const char *name, struct sim_outcome *o)
@@ -210,23 +218,23 @@ static void outcome_of(const struct xhp_sim *sim, const struct sim_state *s,
 	const struct xhp_sim_fault *f;
 	char buf[XHP_NAME_MAX + 16];
 
-#define ASYNC(fop, n) ((f = sim_fault_find(sim, fop, n)) && f->kind == XHP_SIM_FAULT_ASYNC)
 	memset(o, 0, sizeof(*o));
-	if (op == XHP_ACTION_REPLACE && ASYNC(XHP_ACTION_REPLACE, name))
-		o->rendezvous = -f->err;
-	if (op != XHP_ACTION_REVERT && ASYNC(XHP_ACTION_APPLY, name))
-		o->apply = -f->err;
+	if (op == XHP_ACTION_REPLACE)
+		o->rendezvous = async_fault(sim, XHP_ACTION_REPLACE, name);
+	if (op != XHP_ACTION_REVERT)
+		o->apply = async_fault(sim, XHP_ACTION_APPLY, name);
 	if (op == XHP_ACTION_REPLACE && (f = sim_fault_find(sim, XHP_SIM_OP_EXPECT, name)))
 		o->expect = -f->err;
 	for (size_t i = 0; i < s->napplied; i++) {
 		const char *n = s->applied[i]->ident.name;
+		int e = op == XHP_ACTION_REPLACE || !strcmp(n, name) ?
+			async_fault(sim, XHP_ACTION_REVERT, n) : 0;
 
-		if ((op == XHP_ACTION_REPLACE || !strcmp(n, name)) && ASYNC(XHP_ACTION_REVERT, n)) {
-			snprintf(buf, sizeof(buf), "%s=%d", n, -f->err);
+		if (e) {
+			snprintf(buf, sizeof(buf), "%s=%d", n, e);
 			xhp_strv_add(&o->revert_fail, buf);
 		}
 	}
-#undef ASYNC
 }
 
 /* schedule_work (§3.2): rc is set to -EAGAIN before the slot is tried, and
