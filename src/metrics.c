@@ -78,12 +78,18 @@ static void gauge(FILE *f, const char *name, const char *help, unsigned long lon
 	fprintf(f, "%s %llu\n", name, value);
 }
 
-/* The .modinfo "version=" of a loaded payload, from LIST's metadata. */
-static const char *loaded_version(const struct xhp_loaded *l, char *buf, size_t size)
+/* The .modinfo "version=" of an applied payload: from the installed file of
+ * the same identity, else from LIST's metadata when the run read it by LIST. */
+static const char *applied_version(const struct xhp_host_status *st, const struct xhp_hv_entry *e,
+				   const struct xhp_loaded *l, char *buf, size_t size)
 {
-	size_t i = 0;
+	size_t i;
 
-	while (l->metadata && i < l->metadata_len) {
+	for (i = 0; e->known && i < st->v.ninstalled; i++)
+		if (xhp_identity_same(&st->v.installed[i].ident, &e->ident))
+			return st->v.installed[i].version ? st->v.installed[i].version : "";
+	i = 0;
+	while (l && l->metadata && i < l->metadata_len) {
 		const char *m = (const char *)l->metadata + i;
 		size_t n = strnlen(m, l->metadata_len - i);
 
@@ -115,8 +121,8 @@ static void applied_payloads(FILE *f, const struct xhp_session *s, const struct 
 		fputs("xen_hotpatch_payload_applied{", f);
 		put_label(f, "name", e->ident.name, false);
 		put_label(f, "build_id", e->known ? xhp_build_id_hex(&e->ident.id, hex, sizeof(hex)) : "", false);
-		put_label(f, "version", (size_t)k < s->nloaded ? loaded_version(&s->loaded[k], version, sizeof(version))
-							      : "", false);
+		put_label(f, "version", applied_version(st, e, (size_t)k < s->nloaded ? &s->loaded[k] : NULL, version,
+							sizeof(version)), false);
 		put_label(f, "position", pos, false);
 		put_label(f, "origin", e->known ? "xen-hotpatch" : "foreign", false);
 		put_label(f, "proven", proven ? "true" : "false", true);

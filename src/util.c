@@ -90,19 +90,33 @@ char *xhp_path_join(const char *root, const char *path)
 
 /* ---- build-ids and names ------------------------------------------------ */
 
+static const char hex_digits[] = "0123456789abcdef";
+
 char *xhp_build_id_hex(const struct xhp_build_id *id, char *hex, size_t hexsz)
 {
-	static const char digits[] = "0123456789abcdef";
 	size_t i;
 
 	if (hexsz == 0)
 		return hex;
 	for (i = 0; i < id->len && 2 * i + 2 < hexsz; i++) {
-		hex[2 * i] = digits[id->b[i] >> 4];
-		hex[2 * i + 1] = digits[id->b[i] & 15];
+		hex[2 * i] = hex_digits[id->b[i] >> 4];
+		hex[2 * i + 1] = hex_digits[id->b[i] & 15];
 	}
 	hex[2 * i] = '\0';
 	return hex;
+}
+
+char *xhp_hex_encode(const uint8_t *b, size_t n)
+{
+	char *h = xhp_malloc(2 * n + 1);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h[2 * i] = hex_digits[b[i] >> 4];
+		h[2 * i + 1] = hex_digits[b[i] & 15];
+	}
+	h[2 * n] = '\0';
+	return h;
 }
 
 static int hexval(int c)
@@ -130,6 +144,29 @@ int xhp_build_id_from_hex(struct xhp_build_id *id, const char *hex)
 		id->b[i] = (uint8_t)(hi << 4 | lo);
 	}
 	id->len = (uint8_t)(n / 2);
+	return 0;
+}
+
+int xhp_hex_decode(const char *hex, uint8_t **out, size_t *n)
+{
+	size_t len = strlen(hex), i;
+	uint8_t *b;
+
+	if (len % 2)
+		return -EINVAL;
+	b = xhp_malloc(len / 2 + 1);
+	for (i = 0; i < len / 2; i++) {
+		int hi = hexval((unsigned char)hex[2 * i]);
+		int lo = hexval((unsigned char)hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			free(b);
+			return -EINVAL;
+		}
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*out = b;
+	*n = len / 2;
 	return 0;
 }
 

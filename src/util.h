@@ -70,6 +70,10 @@ int xhp_dir_list(const char *dir, struct xhp_strv *out);
 /* mkdir -p with mode. -errno. */
 int xhp_mkdir_p(const char *path, mode_t mode);
 
+/* Bytes as lower-case hex (malloc'd), and back (*out malloc'd; -EINVAL). */
+char *xhp_hex_encode(const uint8_t *b, size_t n);
+int xhp_hex_decode(const char *hex, uint8_t **out, size_t *n);
+
 /* strerror-style name of an errno: "EBUSY". */
 const char *xhp_errno_name(int err);
 /* Parse "EBUSY" or "16" into 16; -1 if unknown. */

@@ -51,4 +51,5 @@ exec tests/lib/shunit-run.sh \
 	tests/cli/test_revert.sh \
 	tests/cli/test_boot.sh \
 	tests/cli/test_concurrency.sh \
-	tests/cli/test_build.sh
+	tests/cli/test_build.sh \
+	tests/cli/test_sim.sh
