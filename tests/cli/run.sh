@@ -43,6 +43,8 @@ exec tests/lib/shunit-run.sh \
 	tests/cli/test_predicted.sh \
 	tests/cli/test_guard.sh \
 	tests/cli/test_interrupted.sh \
+	tests/cli/test_late.sh \
+	tests/cli/test_hooks.sh \
 	tests/cli/test_bad_input.sh \
 	tests/cli/test_files.sh \
 	tests/cli/test_options.sh \
@@ -52,4 +54,5 @@ exec tests/lib/shunit-run.sh \
 	tests/cli/test_boot.sh \
 	tests/cli/test_concurrency.sh \
 	tests/cli/test_build.sh \
-	tests/cli/test_sim.sh
+	tests/cli/test_sim.sh \
+	tests/cli/test_campaign.sh
