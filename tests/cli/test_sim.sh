@@ -102,10 +102,12 @@ test_replace_whose_revert_fails_halfway_leaves_the_lower_part() {
 }
 
 test_list_paging_with_another_toolstack() {
-	put zz-base mm-middle aa-top
-	apply_ok
+	# someone else's payload is loaded: the tool has to LIST (with only its
+	# own payloads it reads them by GET; test_status.sh)
+	foreign_setup
 	XEN_HOTPATCH_SIM_LIST_PAGE=1 XEN_HOTPATCH_SIM_LIST_CHURN=2 xhp status
-	assert_rc 0
+	assert_rc 3
+	assert_out_has "(foreign: not loaded by xen-hotpatch)"
 	XEN_HOTPATCH_SIM_LIST_PAGE=1 XEN_HOTPATCH_SIM_LIST_CHURN=1000 xhp status
 	assertNotEquals "status while the list keeps changing: $(_ctx)" 0 "$RC"
 	assert_err_has "busy"

@@ -136,6 +136,20 @@ test_other_hypervisor_after_reboot() {
 	assert_out_has "hypervisor $OTHER_XEN_ID" "installed for other hypervisors" "$XEN_ID: 1 payload"
 }
 
+# with only its own payloads loaded, the tool reads them by GET: another
+# toolstack churning the list (LIST restarts until it gives up) does not
+# stop it; with someone else's payload loaded it must LIST (test_sim.sh)
+test_own_payloads_read_without_list() {
+	put zz-base mm-middle aa-top
+	apply_ok
+	XEN_HOTPATCH_SIM_LIST_PAGE=1 XEN_HOTPATCH_SIM_LIST_CHURN=1000 xhp status
+	assert_rc 0
+	assert_out_has "1. zz-base" "3. aa-top" "state: in sync"
+	XEN_HOTPATCH_SIM_LIST_PAGE=1 XEN_HOTPATCH_SIM_LIST_CHURN=1000 xhp revert aa-top
+	assert_rc 0
+	assert_applied "zz-base mm-middle"
+}
+
 # ---- golden files: the whole human-readable status --------------------------
 
 test_golden_empty() {
