@@ -111,7 +111,7 @@ void cli_print_guard_changes(const struct xhp_cli *cli, const struct xhp_session
 	for (i = 0; i < c->unproven.n; i++) {
 		_cleanup_free_ char *n = xhp_escape(c->unproven.v[i]);
 
-		cli_say(cli, "%s: not proven: the host went down within proven_after_s of its apply; "
+		cli_say(cli, "%s: not proven: the host went down soon after its apply; "
 			     "`xen-hotpatch apply` applies it again", n);
 	}
 }

@@ -431,8 +431,7 @@ static void run_upload(struct xhp_session *s, const struct xhp_installed *n, str
 	}
 	a->status = XHP_ACT_DONE;
 	a->state = XHP_STATE_CHECKED;
-	record_file(s, n->ident.name, f);
-	save_records(s);
+	record_file(s, n->ident.name, f); /* written with the next apply, or at the end */
 }
 
 static enum xhp_action action_of(enum xhp_step_op op)
@@ -475,8 +474,6 @@ static void record_done(struct xhp_session *s, const struct xhp_step *st)
 	default:
 		break;
 	}
-	if ((r = xhp_records_find(&s->rec, st->name)))
-		r->pending = 0;
 }
 
 static int pre_hook(const struct xhp_record *r, enum xhp_action a)
@@ -490,9 +487,11 @@ static int pre_hook(const struct xhp_record *r, enum xhp_action a)
 	return 0;
 }
 
-/* The action of st. The record says it is in flight before it is sent, and
- * an apply writes its attempt first (a kill or a crash then leaves both for
- * the next run to resolve from what the hypervisor shows). */
+/* The action of st. An apply writes its attempt first (a crash then leaves
+ * it for the next boot to quarantine). The record is written once an apply
+ * is done (a payload applied and then reverted by a run killed before it
+ * wrote anything would otherwise look never reverted); what else a killed
+ * run did not write, the next run reads back from the hypervisor. */
 static void run_action(struct xhp_session *s, const struct xhp_step *st, const struct xhp_installed *n,
 		       struct xhp_result *res)
 {
@@ -505,10 +504,6 @@ static void run_action(struct xhp_session *s, const struct xhp_step *st, const s
 	bool applying = a == XHP_ACTION_APPLY || a == XHP_ACTION_REPLACE;
 	unsigned long long t0;
 
-	if (r && a != XHP_ACTION_UNLOAD) {
-		r->pending = (int)a;
-		save_records(s);
-	}
 	t0 = xhp_now_us();
 	if (applying && n && xhp_guard_attempt_begin(&s->guard, &n->ident) < 0)
 		res->unguarded++;
@@ -520,7 +515,8 @@ static void run_action(struct xhp_session *s, const struct xhp_step *st, const s
 	s->time.guard += xhp_now_us() - t0;
 	if (res->act.status == XHP_ACT_DONE) {
 		record_done(s, st);
-		save_records(s);
+		if (applying)
+			save_records(s);
 	}
 }
 
@@ -556,10 +552,10 @@ static void settle(struct xhp_session *s)
 {
 	struct xhp_guard_changes changes = { 0 };
 
-	if (refresh(s) < 0)
-		return;
-	reconcile(s, &changes);
+	if (refresh(s) == 0)
+		reconcile(s, &changes);
 	xhp_guard_changes_free(&changes);
+	save_records(s); /* the uploads, reverts and unloads of this run */
 }
 
 /* After a failure: unload what this run uploaded and did not apply (not

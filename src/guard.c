@@ -2,6 +2,7 @@
 /* The crash-loop guard: its files and its rules (guard.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,13 +66,43 @@ static char *entry_path(const struct xhp_guard *g, enum xhp_guard_kind kind, con
  * proof lost in a crash leaves the safe side (an attempt that quarantines,
  * a payload not proven), so they are not synced: every apply would wait
  * for the disk three times otherwise. */
+static int make_dir(struct xhp_guard *g, enum xhp_guard_kind kind)
+{
+	_cleanup_free_ char *dir = entry_path(g, kind, NULL);
+	int r = g->dir_made[kind] ? 0 : xhp_mkdir_p(dir, 0755);
+
+	g->dir_made[kind] = r == 0;
+	return r;
+}
+
+/* A new attempt straight into its file and synced: one disk flush before
+ * the apply is sent (a new file's name is on disk with it on ext4, xfs and
+ * btrfs). Only its own write can tear it, and the apply waits for that. */
+static int write_synced(const char *path, const char *content)
+{
+	size_t len = strlen(content);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, content, len) != (ssize_t)len)
+		r = errno ? -errno : -EIO;
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	return r;
+}
+
 static int write_entry(struct xhp_guard *g, enum xhp_guard_kind kind, const char *id_hex, const char *content,
 		       bool durable)
 {
-	_cleanup_free_ char *dir = entry_path(g, kind, NULL), *path = entry_path(g, kind, id_hex);
-	int r = xhp_mkdir_p(dir, 0755);
+	_cleanup_free_ char *path = entry_path(g, kind, id_hex);
+	int r = make_dir(g, kind);
 
-	if (!r)
+	if (!r && kind == XHP_GUARD_ATTEMPT && durable)
+		r = write_synced(path, content);
+	else if (!r)
 		r = durable ? xhp_write_file_atomic(path, content, strlen(content), 0644)
 			    : xhp_write_file_replace(path, content, strlen(content), 0644);
 	if (r < 0 && !g->write_error)
@@ -87,12 +118,18 @@ static void drop_entry(struct xhp_guard *g, enum xhp_guard_kind kind, const char
 		g->write_error = -errno;
 }
 
+static bool has_entry_hex(const struct xhp_guard *g, enum xhp_guard_kind kind, const char *id_hex)
+{
+	_cleanup_free_ char *path = entry_path(g, kind, id_hex);
+
+	return access(path, F_OK) == 0;
+}
+
 static bool has_entry(const struct xhp_guard *g, enum xhp_guard_kind kind, const struct xhp_build_id *id)
 {
 	char hex[XHP_BUILD_ID_HEX_SIZE];
-	_cleanup_free_ char *path = entry_path(g, kind, xhp_build_id_hex(id, hex, sizeof(hex)));
 
-	return access(path, F_OK) == 0;
+	return has_entry_hex(g, kind, xhp_build_id_hex(id, hex, sizeof(hex)));
 }
 
 bool xhp_guard_is_proven(const struct xhp_guard *g, const struct xhp_build_id *id)
@@ -110,7 +147,7 @@ static bool read_entry(const struct xhp_guard *g, enum xhp_guard_kind kind, cons
 		       struct xhp_guard_entry *e)
 {
 	_cleanup_free_ char *path = entry_path(g, kind, id_hex), *buf = NULL;
-	char *line[5] = { NULL }, *save = NULL, *w;
+	char *line[6] = { NULL }, *save = NULL, *w;
 	size_t n = 0;
 
 	memset(e, 0, sizeof(*e));
@@ -118,7 +155,7 @@ static bool read_entry(const struct xhp_guard *g, enum xhp_guard_kind kind, cons
 	snprintf(e->id_hex, sizeof(e->id_hex), "%s", id_hex);
 	if (xhp_read_file(path, &buf, NULL, 1 << 16) < 0)
 		return false;
-	for (w = strtok_r(buf, "\n", &save); w && n < 5; w = strtok_r(NULL, "\n", &save))
+	for (w = strtok_r(buf, "\n", &save); w && n < 6; w = strtok_r(NULL, "\n", &save))
 		line[n++] = w;
 	if (!line[0] || xhp_name_check(line[0]) < 0)
 		return false;
@@ -130,15 +167,16 @@ static bool read_entry(const struct xhp_guard *g, enum xhp_guard_kind kind, cons
 		e->completed = line[2] && !strcmp(line[2], STAGE_APPLIED);
 		e->applied_ms = line[3] ? strtoull(line[3], NULL, 10) : 0;
 		e->seen_ms = line[4] ? strtoull(line[4], NULL, 10) : 0;
+		e->started_ms = line[5] ? strtoull(line[5], NULL, 10) : 0;
 	}
 	return true;
 }
 
 static int write_attempt(struct xhp_guard *g, const struct xhp_guard_entry *e)
 {
-	_cleanup_free_ char *c = xhp_asprintf("%s\n%s\n%s\n%llu\n%llu\n", e->name, e->boot_id,
+	_cleanup_free_ char *c = xhp_asprintf("%s\n%s\n%s\n%llu\n%llu\n%llu\n", e->name, e->boot_id,
 					      e->completed ? STAGE_APPLIED : STAGE_STARTED, e->applied_ms,
-					      e->seen_ms);
+					      e->seen_ms, e->started_ms);
 
 	return write_entry(g, XHP_GUARD_ATTEMPT, e->id_hex, c, !e->completed);
 }
@@ -150,6 +188,7 @@ int xhp_guard_attempt_begin(struct xhp_guard *g, const struct xhp_identity *iden
 	xhp_build_id_hex(&ident->id, e.id_hex, sizeof(e.id_hex));
 	snprintf(e.name, sizeof(e.name), "%s", ident->name);
 	snprintf(e.boot_id, sizeof(e.boot_id), "%s", g->boot_id);
+	e.started_ms = uptime_ms();
 	return write_attempt(g, &e);
 }
 
@@ -159,12 +198,14 @@ void xhp_guard_attempt_end(struct xhp_guard *g, const struct xhp_identity *ident
 	char hex[XHP_BUILD_ID_HEX_SIZE];
 
 	xhp_build_id_hex(&ident->id, hex, sizeof(hex));
-	if (!read_entry(g, XHP_GUARD_ATTEMPT, hex, &e))
-		return; /* it could not be written: the apply went unguarded */
 	if (!applied) {
 		drop_entry(g, XHP_GUARD_ATTEMPT, hex);
 		return;
 	}
+	if (!g->proven_after_ms)
+		return; /* the run's own check proves it: nothing to time */
+	if (!read_entry(g, XHP_GUARD_ATTEMPT, hex, &e))
+		return; /* it could not be written: the apply went unguarded */
 	e.completed = true;
 	e.applied_ms = e.seen_ms = uptime_ms();
 	write_attempt(g, &e);
@@ -204,12 +245,32 @@ static const struct xhp_guard_sighting *sighting(const char *id_hex, const struc
 	return NULL;
 }
 
-/* An attempt of an earlier boot: the hypervisor has forgotten it. */
-static void resolve_earlier_boot(struct xhp_guard *g, struct xhp_guard_entry *a, struct xhp_guard_changes *c)
+/* Is a the latest attempt of its boot that was not seen to complete (the
+ * apply in flight when the host went down)? */
+static bool in_flight_at_the_end(const struct xhp_guard_entry *a, const struct xhp_guard_entry *all, size_t n)
 {
-	if (!a->completed) {
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (&all[i] != a && !all[i].completed && !strcmp(all[i].boot_id, a->boot_id) &&
+		    (all[i].started_ms > a->started_ms ||
+		     (all[i].started_ms == a->started_ms && strcmp(all[i].id_hex, a->id_hex) > 0)))
+			return false;
+	return true;
+}
+
+/* An attempt of an earlier boot: the hypervisor has forgotten it. */
+static void resolve_earlier_boot(struct xhp_guard *g, struct xhp_guard_entry *a, const struct xhp_guard_entry *all,
+				 size_t n, struct xhp_guard_changes *c)
+{
+	if (!a->completed && in_flight_at_the_end(a, all, n)) {
 		quarantine(g, a);
 		xhp_strv_add(&c->quarantined, a->name);
+	} else if (!a->completed) {
+		/* done before the one in flight: proven before, or left unproven */
+		drop_entry(g, XHP_GUARD_ATTEMPT, a->id_hex);
+		if (!has_entry_hex(g, XHP_GUARD_PROVEN, a->id_hex))
+			xhp_strv_add(&c->unproven, a->name);
 	} else if (a->seen_ms >= a->applied_ms + g->proven_after_ms) {
 		prove(g, a);
 		xhp_strv_add(&c->proven, a->name);
@@ -254,7 +315,7 @@ void xhp_guard_reconcile(struct xhp_guard *g, const struct xhp_guard_sighting *s
 		return;
 	for (i = 0; i < n; i++) {
 		if (strcmp(a[i].boot_id, g->boot_id))
-			resolve_earlier_boot(g, &a[i], changes);
+			resolve_earlier_boot(g, &a[i], a, n, changes);
 		else
 			resolve_this_boot(g, &a[i], sighting(a[i].id_hex, seen, nseen), changes);
 	}

@@ -5,11 +5,13 @@
  * quarantined. This module alone reads and writes its state:
  *
  *  ROOT/var/lib/xen-hotpatch/
- *    attempts/<build-id>    "name\nboot-id\nstage\napplied_ms\nseen_ms\n"
- *                           written before an apply is sent (stage
- *                           "started"); "applied" once the payload was seen
- *                           applied, with the uptime (CLOCK_BOOTTIME, ms) of
- *                           that moment and of the last time it was seen so
+ *    attempts/<build-id>    "name\nboot-id\nstage\napplied_ms\nseen_ms\nstarted_ms\n"
+ *                           written and synced before an apply is sent
+ *                           (stage "started"); "applied" once the payload
+ *                           was seen applied, with the uptime
+ *                           (CLOCK_BOOTTIME, ms) of that moment and of the
+ *                           last time it was seen so (with proven_after_s =
+ *                           0 the run's own check proves it at once)
  *    proven/<build-id>      "name\n"
  *    quarantine/<build-id>  "name\nreason\n"
  *
@@ -22,7 +24,9 @@
  * hypervisor. An attempt that an earlier boot never saw complete (the host
  * went down during the apply, or the tool was stopped and the reboot came
  * before any run saw the result) puts the payload in quarantine until an
- * operator releases it. An attempt that completed but was not seen
+ * operator releases it: the latest one of that boot (applies run one at a
+ * time, so it is the one in flight when the host died; an earlier one not
+ * recorded as completed is only left unproven). An attempt that completed but was not seen
  * proven_after_s later before a reboot leaves the payload unproven: boot
  * leaves it out, and the next `apply` applies it again under a new attempt.
  * Nothing here touches the hypervisor.
@@ -46,7 +50,7 @@ struct xhp_guard_entry {
 	/* attempts */
 	char boot_id[128];
 	bool completed;			/* the payload was seen applied */
-	unsigned long long applied_ms, seen_ms;
+	unsigned long long applied_ms, seen_ms, started_ms;
 	/* quarantine: why, in words */
 	char why[256];
 };
@@ -71,6 +75,7 @@ struct xhp_guard {
 	char boot_id[128];
 	unsigned proven_after_ms;
 	int write_error;		/* the first write that failed (-errno), or 0 */
+	bool dir_made[3];		/* per enum xhp_guard_kind: made (or there) this run */
 };
 
 void xhp_guard_open(struct xhp_guard *g, const char *root, const char *boot_id, unsigned proven_after_s);

@@ -127,7 +127,6 @@ static bool record_from_json(struct xhp_record *e, json_object *o)
 	e->reverted = jbool(o, "reverted");
 	e->nodeps = jbool(o, "nodeps");
 	e->seq = juint(o, "seq");
-	e->pending = (int)juint(o, "pending");
 	if (json_object_object_get_ex(o, "new_syms", &syms) && json_object_is_type(syms, json_type_array))
 		for (i = 0; i < json_object_array_length(syms); i++) {
 			const char *sym = json_object_get_string(json_object_array_get_idx(syms, i));
@@ -205,7 +204,6 @@ static json_object *record_to_json(const struct xhp_record *e)
 	json_object_object_add(o, "reverted", json_object_new_boolean(e->reverted));
 	json_object_object_add(o, "nodeps", json_object_new_boolean(e->nodeps));
 	json_object_object_add(o, "seq", json_object_new_int64(e->seq));
-	json_object_object_add(o, "pending", json_object_new_int64(e->pending));
 	for (i = 0; i < e->new_syms.n; i++)
 		json_object_array_add(syms, json_object_new_string(e->new_syms.v[i]));
 	json_object_object_add(o, "new_syms", syms);
@@ -226,10 +224,9 @@ int xhp_records_save(const struct xhp_records *rec)
 	for (i = 0; i < rec->n; i++)
 		json_object_array_add(arr, record_to_json(&rec->r[i]));
 	json_object_object_add(root, "payloads", arr);
-	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-	r = xhp_mkdir_p(xhp_run_dir(), 0755);
-	if (!r)
-		r = xhp_write_file_replace(path, s, strlen(s), 0644); /* /run: gone at reboot anyway */
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	/* the run directory is there: the lock is in it */
+	r = xhp_write_file_replace(path, s, strlen(s), 0644); /* /run: gone at reboot anyway */
 	json_object_put(root);
 	return r;
 }
@@ -298,17 +295,12 @@ int xhp_records_reconcile(struct xhp_records *rec, const struct xhp_loaded *load
 		i++;
 		if (l->st.rc == -EAGAIN)
 			continue; /* still in flight: the next run looks again */
-		if (l->st.state == XHP_STATE_CHECKED && (e->seq || e->pending) && !e->reverted) {
-			e->reverted = true; /* reverted late, or its history is unknown */
+		if (l->st.state == XHP_STATE_CHECKED && e->seq && !e->reverted) {
+			e->reverted = true; /* reverted while nobody watched */
 			changed++;
 		}
-		if (l->st.state == XHP_STATE_APPLIED &&
-		    (!e->seq || e->pending == XHP_ACTION_APPLY || e->pending == XHP_ACTION_REPLACE)) {
+		if (l->st.state == XHP_STATE_APPLIED && !e->seq) {
 			e->seq = rec->next_seq++; /* applied late; the planner checks the order */
-			changed++;
-		}
-		if (e->pending) {
-			e->pending = 0;
 			changed++;
 		}
 	}

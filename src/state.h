@@ -8,9 +8,12 @@
  *    loaded.json                 what this tool loaded: per payload its
  *                                identity, new symbols, whether it was
  *                                reverted, applied with NODEPS, the order of
- *                                its last apply, and the action in flight;
- *                                tagged with the hypervisor boot id and
- *                                build-id so a stale record is ignored
+ *                                its last apply; tagged with the hypervisor
+ *                                boot id and build-id so a stale record is
+ *                                ignored. Written after each apply and at
+ *                                the end of a run: what a killed run did
+ *                                not write, the next one reads back from
+ *                                the hypervisor (xhp_records_reconcile)
  *    apply.log                   one line per converge run
  */
 #ifndef XHP_STATE_H
@@ -30,7 +33,6 @@ struct xhp_record {
 	bool reverted;			/* reverted at least once (or unknown) */
 	bool nodeps;			/* last applied with NODEPS */
 	unsigned seq;			/* order of its last apply; 0: never applied */
-	int pending;			/* enum xhp_action sent and not seen to end, or 0 */
 };
 
 struct xhp_records {			/* in upload order */
@@ -57,12 +59,11 @@ struct xhp_record *xhp_records_add(struct xhp_records *rec, const char *name);
 void xhp_records_del(struct xhp_records *rec, const char *name);
 void xhp_records_free(struct xhp_records *rec);
 
-/* Bring the record in line with what the hypervisor shows (loaded, in LIST
- * order): records of payloads no longer loaded go; an action that ended
- * while nobody watched (a kill, a deadline) is read from the payload's
- * state: APPLIED ones get an apply order, CHECKED ones that were applied or
- * had an action in flight count as reverted (their history is unknown).
- * Returns how many records changed. */
+/* Bring the record in line with what the hypervisor shows: records of
+ * payloads no longer loaded go; an action that ended while nobody watched
+ * (a kill, a deadline) is read from the payload's state: APPLIED ones
+ * without an apply order get one, CHECKED ones that were applied count as
+ * reverted. Returns how many records changed. */
 int xhp_records_reconcile(struct xhp_records *rec, const struct xhp_loaded *loaded, size_t n);
 
 void xhp_apply_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

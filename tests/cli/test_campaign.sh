@@ -14,7 +14,8 @@
 #   - the record of this boot names exactly what the hypervisor has loaded;
 #   - after a reboot, `boot` reapplies exactly that (proven) stack.
 # Bounded: CAMPAIGN_ITERATIONS (default 12) and CAMPAIGN_SECONDS (default
-# 90); seeded: CAMPAIGN_SEED (default: the time), printed with every failure.
+# 90); seeded: CAMPAIGN_SEED (default: the time), printed with every failure;
+# CAMPAIGN_VERBOSE=1 prints every scenario.
 # The seed fixes the scenarios and faults; where a kill lands in time also
 # depends on the machine's speed.
 # shellcheck source=tests/cli/lib.sh
@@ -216,9 +217,11 @@ test_campaign() {
 		cli_setup
 		G=$R/var/lib/xen-hotpatch
 		if ! iteration; then
+			[ -n "${CAMPAIGN_VERBOSE:-}" ] && echo "campaign: $_iter: $SCENARIO: FAILED"
 			fail "campaign seed $SEED, iteration $_iter: $SCENARIO: $WHY (replay: CAMPAIGN_SEED=$SEED)"
 			return
 		fi
+		[ -n "${CAMPAIGN_VERBOSE:-}" ] && echo "campaign: $_iter: $SCENARIO: ok"
 		_iter=$((_iter + 1))
 	done
 	echo "campaign: seed $SEED, $((_iter - 1)) iterations in $(($(date +%s) - _start)) s"
