@@ -200,9 +200,10 @@ static int converge(const struct xhp_cli *cli, struct xhp_session *s, enum xhp_m
 	if (ret == XHP_EXIT_OK)
 		ret = guard;
 	if (cli->verbose > 0)
-		cli_say(cli, "timing: session open %.1f ms, reading the hypervisor %.1f ms, crash-loop guard %.1f ms, "
-			     "record %.1f ms", s->time.open / 1000.0, s->time.read_hv / 1000.0, s->time.guard / 1000.0,
-			s->time.record / 1000.0);
+		cli_say(cli, "timing: session open %.1f ms, converge %.1f ms, reading the hypervisor %.1f ms, "
+			     "crash-loop guard %.1f ms, record %.1f ms, metrics %.1f ms", s->time.open / 1000.0,
+			s->time.converge / 1000.0, s->time.read_hv / 1000.0, s->time.guard / 1000.0,
+			s->time.record / 1000.0, s->time.metrics / 1000.0);
 	xhp_result_free(&res);
 	xhp_view_free(&v);
 	return ret;

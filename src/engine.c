@@ -652,6 +652,8 @@ static void run_plan(struct xhp_session *s, const struct xhp_view *v, struct xhp
 
 void xhp_converge(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v, struct xhp_result *res)
 {
+	unsigned long long start = xhp_now_us(), t0;
+
 	memset(res, 0, sizeof(*res));
 	xhp_view_build(s, mode, v);
 	if (!s->inv_ok)
@@ -660,7 +662,10 @@ void xhp_converge(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v,
 		res->outcome = XHP_OUTCOME_REFUSED;
 	else
 		run_plan(s, v, res, true);
+	t0 = xhp_now_us();
 	xhp_metrics_after_run(s, mode == XHP_MODE_BOOT ? "boot" : "apply", res);
+	s->time.metrics += xhp_now_us() - t0;
+	s->time.converge += xhp_now_us() - start;
 }
 
 void xhp_revert_name(struct xhp_session *s, const char *name, struct xhp_view *v, struct xhp_result *res)

@@ -50,7 +50,7 @@ struct xhp_session {
 	size_t nloaded;
 	int record_error;		/* the first failed write of the record (-errno), or 0 */
 	struct xhp_timing {		/* where a run's time went (apply -v, make bench), us */
-		unsigned long long open, read_hv, guard, record;
+		unsigned long long open, read_hv, guard, record, metrics, converge;
 	} time;
 	struct xhp_events ev;
 };
