@@ -41,7 +41,7 @@ HDRS     := $(wildcard src/*.h)
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
 CMD_OBJS := $(CMD_SRCS:src/%.c=$(B)/obj/%.o)
 
-all: $(B)/xen-hotpatch $(B)/xen-hotpatch-sim
+all: $(B)/xen-hotpatch $(B)/xen-hotpatch-sim $(B)/xen-hotpatch-diff
 
 $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -60,6 +60,18 @@ $(B)/xen-hotpatch: $(B)/obj/main.o $(CMD_OBJS) $(B)/libxhp.a
 
 $(B)/xen-hotpatch-sim: $(B)/obj/xen-hotpatch-sim.o $(B)/libxhp.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS)
+
+# ---- the payload builder's diff engine: its own program (src/builder/), ---
+# ---- linking libxhp for the payload reader and build-id helpers -----------
+BUILDER_SRCS := $(wildcard src/builder/*.c)
+BUILDER_HDRS := $(wildcard src/builder/*.h)
+BUILDER_OBJS := $(BUILDER_SRCS:src/builder/%.c=$(B)/obj/builder/%.o)
+$(B)/obj/builder/%.o: src/builder/%.c $(BUILDER_HDRS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/xen-hotpatch-diff: $(BUILDER_OBJS) $(B)/libxhp.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILDER_OBJS) $(B)/libxhp.a $(LIBS)
 
 # ---- unit tests (cmocka), one binary per tests/unit/test-*.c -------------
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
