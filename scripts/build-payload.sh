@@ -17,8 +17,9 @@
 #
 # --depends P stacks the payload on payload P (its build-id); the default, and
 # --cumulative, stack it on the hypervisor (what REPLACE needs). .modinfo gets
-# name, version (default 1), one patch=FILE per patch, xen_version, and the
-# --modinfo pairs. Exit: 0 built, 1 refused (one line; OUT untouched), 2 usage.
+# name, version (default 1), patches=FILE[,FILE...] (the patch files' names),
+# xen_version, and the --modinfo pairs. Exit: 0 built, 1 refused (one line; OUT untouched), 2 usage.
+# XEN_HOTPATCH_BUILD_KEEP=1 keeps the scratch directory (for debugging).
 
 bp_usage() {
 	sed -n '/^#   xen-hotpatch-build payload/,/^#$/p' "$XHP_BUILD_PAYLOAD_SELF" | sed 's/^# \{0,1\}//'
@@ -106,14 +107,22 @@ bp_touched() {
 		}' "$1"
 }
 
+# Check the patch files and make their paths absolute (patch runs elsewhere).
 bp_check_inputs() {
 	_list=$bp_patches
+	bp_patches=""
 	while IFS= read -r _p; do
 		[ -n "$_p" ] || continue
 		{ [ -f "$_p" ] && [ -r "$_p" ]; } || bp_die "$_p: no such patch file"
 		_t=$(bp_touched "$_p")
 		[ -n "$_t" ] || bp_die "$_p: not a unified diff (no +++ lines)"
 		case $_t in *"BAD "*) bp_die "$_p: cannot read the file names (want -p1 paths like a/xen/common/kernel.c)" ;; esac
+		case $(basename "$_p") in
+		*,* | *[![:print:]]*) bp_bad "$_p: a patch file name without ',' or control characters, please" ;;
+		esac
+		_abs=$(cd "$(dirname "$_p")" && pwd)/$(basename "$_p")
+		bp_patches="$bp_patches$_abs
+"
 	done <<EOF
 $_list
 EOF
@@ -123,14 +132,42 @@ EOF
 	[ ! -d "$bp_out" ] || bp_die "$bp_out: is a directory"
 }
 
-# The scratch tree: symbolic links to every file of the kit's tree except build
-# outputs, so that nothing compiled here can write through a link into the kit.
+# Directories (tree paths) holding the given files, with all their parents.
+bp_dirs_of() {
+	for _f in "$@"; do
+		_d=$(dirname "$_f")
+		while [ "$_d" != . ] && [ "$_d" != / ]; do
+			printf '%s\n' "$_d"
+			_d=$(dirname "$_d")
+		done
+	done | LC_ALL=C sort -u
+}
+
+# The scratch tree: a real directory for every directory holding a touched file
+# or a rebuilt object (and their parents), a link for everything else -- whole
+# directories included -- except build outputs, so nothing compiled or patched
+# here can write through a link into the kit.
 bp_farm() {
-	mkdir "$1" || bp_die "cannot create $1"
-	cp -rs "$KIT_DIR/$KIT_TREE/." "$1/" || bp_die "cannot populate the scratch tree $1"
-	find "$1" -type l \( -name '*.o' -o -name '*.a' -o -name '*.tmp' -o -name '.*.d' \
-		-o -name '.*.cmd' -o -name 'xen-syms*' -o -name 'xen.gz' -o -name 'xen.efi*' \) \
-		-exec rm -f {} + || bp_die "cannot prune the scratch tree $1"
+	_top=$1
+	shift
+	_unfold=$(bp_dirs_of "$@")
+	_kt=$KIT_DIR/$KIT_TREE
+	mkdir "$_top" || bp_die "cannot create $_top"
+	for _d in $_unfold; do
+		mkdir -p "$_top/$_d" || bp_die "cannot create $_top/$_d"
+	done
+	for _d in . $_unfold; do
+		[ -d "$_kt/$_d" ] || continue
+		for _e in "$_kt/$_d"/* "$_kt/$_d"/.[!.]*; do
+			[ -e "$_e" ] || [ -L "$_e" ] || continue
+			_n=$(basename "$_e")
+			[ ! -e "$_top/$_d/$_n" ] || continue	# an unfolded directory
+			case $_n in
+			*.o | *.a | *.tmp | .*.d | .*.cmd | xen-syms* | xen.gz | xen.efi*) continue ;;
+			esac
+			ln -s "$_e" "$_top/$_d/$_n" || bp_die "cannot populate the scratch tree $_top"
+		done
+	done
 }
 
 # Apply the patches, in order, to copies of the files they touch under $2.
@@ -251,13 +288,18 @@ build_payload() {
 		[ -n "$_p" ] && bp_touched "$_p"; done | LC_ALL=C sort -u)
 
 	bp_tmp=$(mktemp -d "${TMPDIR:-/tmp}/xen-hotpatch-build.XXXXXX") || bp_die "cannot create a scratch directory"
-	# shellcheck disable=SC2064 # expand now: the path is fixed
-	trap "rm -rf '$bp_tmp'" EXIT
+	if [ -n "${XEN_HOTPATCH_BUILD_KEEP:-}" ]; then
+		printf '%s: keeping the scratch directory %s\n' "${XHP_PROG:-xen-hotpatch-build}" "$bp_tmp" >&2
+	else
+		# shellcheck disable=SC2064 # expand now: the path is fixed
+		trap "rm -rf '$bp_tmp'" EXIT
+	fi
 	trap 'exit 1' HUP INT TERM
-	bp_farm "$bp_tmp/top"
-	bp_apply "$bp_tmp/top" "$bp_tmp/patched-files"
 	bp_objs=$(bp_objects) || exit 1
 	[ -n "$bp_objs" ] || bp_die "no object of the kit is built from the touched files"
+	# shellcheck disable=SC2086 # tree paths without blanks
+	bp_farm "$bp_tmp/top" $bp_files $bp_objs
+	bp_apply "$bp_tmp/top" "$bp_tmp/patched-files"
 	bp_note "rebuilding $(printf '%s\n' "$bp_objs" | wc -l) object(s), original and patched"
 	bp_compile "$bp_objs" "$bp_tmp/top" "$bp_tmp/orig" original
 	bp_check_reproduced "$bp_objs" "$bp_tmp/orig"
@@ -270,11 +312,8 @@ build_payload() {
 		-o "$bp_out" --modinfo "version=$bp_version"
 	[ "$bp_verbose" = 0 ] || set -- "$@" -v
 	[ -z "$bp_depends" ] || set -- "$@" --depends "$bp_depends"
-	while IFS= read -r _p; do
-		[ -n "$_p" ] && set -- "$@" --modinfo "patch=$(basename "$_p")"
-	done <<EOF
-$bp_patches
-EOF
+	set -- "$@" --modinfo "patches=$(printf '%s' "$bp_patches" | while IFS= read -r _p; do
+		[ -n "$_p" ] && basename "$_p"; done | paste -s -d, -)"
 	set -- "$@" --modinfo "xen_version=$XEN_VERSION"
 	while IFS= read -r _kv; do
 		[ -n "$_kv" ] && set -- "$@" --modinfo "$_kv"

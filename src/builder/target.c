@@ -97,6 +97,14 @@ static void classify_located(struct osec *sec, int64_t raw, const int64_t *probe
 		t->rel = raw;
 		return;
 	}
+	/* A section of one element (-ffunction-sections): whatever the
+	 * arithmetic (jump tables add their own offset, bug frames add line
+	 * numbers), the reference is to that element. */
+	if (sec->nelems == 1) {
+		hit = sec->elems[0];
+		t->cands[t->ncands++] = hit;
+		n = 0;
+	}
 	for (i = 0; i < n && i < MAX_PROBES; i++) {
 		struct osym *e;
 

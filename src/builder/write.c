@@ -40,10 +40,14 @@ struct writer {
 	struct strtab shstr, str;
 };
 
+/* Non-empty sections, the three notes, and empty sections something refers
+ * to: zero-length alternative replacements point at an empty
+ * .altinstr_replacement, which Xen requires to exist. */
 static bool written(const struct out *o, int id)
 {
-	return o->secs[id].size || id == OUT_NOTE_ID || id == OUT_DEPENDS ||
-	       id == OUT_XEN_DEPENDS;
+	return o->secs[id].size || o->secs[id].secsym || id == OUT_NOTE_ID ||
+	       id == OUT_DEPENDS || id == OUT_XEN_DEPENDS ||
+	       (id == OUT_ALTREPL && o->secs[OUT_ALTINSTR].size);
 }
 
 static Elf_Scn *new_section(struct writer *w, const char *name, uint32_t type, uint64_t flags,
