@@ -50,8 +50,9 @@ static bool written(const struct out *o, int id)
 	       (id == OUT_ALTREPL && o->secs[OUT_ALTINSTR].size);
 }
 
-static Elf_Scn *new_section(struct writer *w, const char *name, uint32_t type, uint64_t flags,
-			    uint64_t align, void *buf, uint64_t size, uint64_t entsize)
+/* A section whose name is at name_off in .shstrtab. */
+static Elf_Scn *new_section_at(struct writer *w, size_t name_off, uint32_t type, uint64_t flags,
+			       uint64_t align, void *buf, uint64_t size, uint64_t entsize)
 {
 	Elf_Scn *scn = elf_newscn(w->elf);
 	Elf_Data *data;
@@ -63,7 +64,7 @@ static Elf_Scn *new_section(struct writer *w, const char *name, uint32_t type, u
 	data->d_size = size;
 	data->d_align = align ? align : 1;
 	data->d_type = ELF_T_BYTE;
-	sh.sh_name = strtab_add(&w->shstr, name);
+	sh.sh_name = (Elf64_Word)name_off;
 	sh.sh_type = type;
 	sh.sh_flags = flags;
 	sh.sh_addralign = align ? align : 1;
@@ -73,6 +74,13 @@ static Elf_Scn *new_section(struct writer *w, const char *name, uint32_t type, u
 		return NULL;
 	w->nidx++;
 	return scn;
+}
+
+static Elf_Scn *new_section(struct writer *w, const char *name, uint32_t type, uint64_t flags,
+			    uint64_t align, void *buf, uint64_t size, uint64_t entsize)
+{
+	return new_section_at(w, strtab_add(&w->shstr, name), type, flags, align, buf, size,
+			      entsize);
 }
 
 static int add_payload_sections(struct writer *w, struct out *o)
@@ -196,14 +204,11 @@ static int write_elf(struct out *o, int fd)
 	    !new_section(&w, ".strtab", SHT_STRTAB, 0, 1, w.str.buf, w.str.len, 0) ||
 	    add_relas(&w, o, symtab_idx, relas))
 		goto out;
-	/* .shstrtab names itself: add the name before handing the buffer over. */
+	/* .shstrtab names itself: its name goes in before the buffer is
+	 * handed over (a later addition could move it). */
 	i = strtab_add(&w.shstr, ".shstrtab");
-	if (!(scn = new_section(&w, ".shstrtab", SHT_STRTAB, 0, 1, w.shstr.buf, w.shstr.len, 0)) ||
-	    !gelf_getshdr(scn, &sh))
-		goto out;
-	sh.sh_name = (Elf64_Word)i;
-	sh.sh_size = w.shstr.len;
-	if (!gelf_update_shdr(scn, &sh) || set_shstrndx(&w) || elf_update(w.elf, ELF_C_WRITE) < 0)
+	if (!new_section_at(&w, i, SHT_STRTAB, 0, 1, w.shstr.buf, w.shstr.len, 0) ||
+	    set_shstrndx(&w) || elf_update(w.elf, ELF_C_WRITE) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -79,6 +79,35 @@ mini_build() {
 	XEN_ID=$(readelf -n "$T/xen-syms" | sed -n 's/.*Build ID: //p')
 }
 
+# run_build NAME...: compile the original and patched NAME.c, and link each
+# set with tests/builder/mini/harness.c into an executable: $T/hv (the
+# originals; also the test's xen-syms) and $T/hv-patched (the patched
+# sources as a rebuilt hypervisor would run them). The sources define
+# test_main(), printing what the test compares.
+run_build() {
+	for _n in "$@"; do
+		cc_obj "$T/o" "$_n"
+		cc_obj "$T/p" "$_n"
+	done
+	gcc -O1 -no-pie -Wl,--build-id=sha1 -o "$T/hv" "$BT_MINI/harness.c" "$T"/o/common/*.o ||
+		fail "linking the harness"
+	gcc -O1 -no-pie -o "$T/hv-patched" "$BT_MINI/harness.c" "$T"/p/common/*.o ||
+		fail "linking the patched harness"
+	cp "$T/hv" "$T/xen-syms"
+	NAMES="$*"
+}
+
+# assert_runs_patched: the harness with the payload behaves like the patched
+# build and unlike the original
+assert_runs_patched() {
+	"$T/hv" >"$T/run.orig" 2>&1
+	"$T/hv-patched" >"$T/run.want" 2>&1
+	"$T/hv" "$OUT" >"$T/run.got" 2>&1
+	assertEquals "exit status with the payload" 0 "$?"
+	assertNotEquals "the patch changes what test_main prints" "$(cat "$T/run.orig")" "$(cat "$T/run.want")"
+	assertEquals "the payload runs as the patched build" "$(cat "$T/run.want")" "$(cat "$T/run.got")"
+}
+
 # engine [OPTIONS...]: xen-hotpatch-diff on the pairs of mini_build, payload
 # name ${PNAME:-t}, output $OUT ($T/t.livepatch: the reader names a payload
 # after its file).

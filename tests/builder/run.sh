@@ -1,7 +1,8 @@
 #!/bin/sh
 # Tier "builder": the payload builder. The diff engine (the ASan build of
 # xen-hotpatch-diff) on small objects compiled here with Xen's code
-# generation flags (test_engine, test_special, test_refusals, test_stacking),
+# generation flags (test_engine, test_special, test_refusals, test_stacking)
+# and run in a user-space stand-in for the hypervisor (test_run),
 # then `xen-hotpatch-build payload` on the real Debian 4.17.5+72 kit with the
 # patches in tests/builder/patches/ (test_kit; the kit is taken from
 # $XHP_KIT or build/cache/kits/<build-id>, and made there by
@@ -32,4 +33,5 @@ exec tests/lib/shunit-run.sh \
 	tests/builder/test_special.sh \
 	tests/builder/test_refusals.sh \
 	tests/builder/test_stacking.sh \
+	tests/builder/test_run.sh \
 	tests/builder/test_kit.sh
