@@ -12,6 +12,7 @@ PREFIX     ?= /usr
 SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
@@ -134,7 +135,9 @@ INSTALL_FILES := \
   scripts/mkpkg-rpm.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-rpm.sh:0644 \
   scripts/mkpkg-deb.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-deb.sh:0644 \
   spec/payload.spec.in:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.spec.in:0644 \
-  spec/payload.rpmlintrc:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.rpmlintrc:0644
+  spec/payload.rpmlintrc:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.rpmlintrc:0644 \
+  $(B)/xen-hotpatch-diff:$(LIBEXECDIR)/xen-hotpatch/xen-hotpatch-diff:0755 \
+  scripts/build-payload.sh:$(PREFIX)/share/xen-hotpatch/build/build-payload.sh:0644
 
 install: all
 	@set -e; for e in $(INSTALL_FILES); do \

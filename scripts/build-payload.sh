@@ -40,9 +40,11 @@ bp_note() {
 	[ "$bp_verbose" = 0 ] || printf '%s: %s\n' "${XHP_PROG:-xen-hotpatch-build}" "$*" >&2
 }
 
-# The engine: $XEN_HOTPATCH_DIFF, the source tree's build, or the installed one.
+# The engine: $XEN_HOTPATCH_DIFF, the source tree's build, or the installed one
+# (PREFIX/libexec/xen-hotpatch/, this file being in PREFIX/share/xen-hotpatch/build/).
 bp_engine() {
 	for _e in "${XEN_HOTPATCH_DIFF:-}" "$bp_lib/../build/xen-hotpatch-diff" \
+		"$bp_lib/../../../libexec/xen-hotpatch/xen-hotpatch-diff" \
 		/usr/libexec/xen-hotpatch/xen-hotpatch-diff; do
 		if [ -n "$_e" ] && [ -x "$_e" ]; then
 			printf '%s\n' "$_e"

@@ -71,6 +71,11 @@ for i in $(seq 1 "$NINFO"); do cp "$base" "$W/many/q$i.livepatch"; done
 measure "info over $NINFO payloads" "$tool" info "$W"/many/*.livepatch
 measure "info --json over $NINFO payloads" "$tool" --json info "$W"/many/*.livepatch
 
+if [ -x "$top/tests/bench-builder.sh" ]; then
+	echo
+	"$top/tests/bench-builder.sh" || echo "(payload-builder figures unavailable: exit $?)"
+fi
+
 if [ -x "$top/tests/bench-realxen.sh" ]; then
 	echo
 	echo "real Xen under QEMU:"
