@@ -36,6 +36,8 @@ bool layout_same(const struct osec *ps, const struct osec *os)
 
 static bool range_equal(const struct osec *ps, uint64_t pstart, const struct osec *os,
 			uint64_t ostart, uint64_t len, int depth);
+static bool bytes_equal(const struct osec *ps, uint64_t pstart, const struct osec *os,
+			uint64_t ostart, uint64_t len);
 
 static bool elems_match(const struct target *pt, const struct target *ot, int depth)
 {
@@ -63,15 +65,24 @@ bool targets_equal(const struct target *pt, const struct target *ot, int depth)
 		return pt->rel == ot->rel && pt->len == ot->len &&
 		       !memcmp(pt->sec->data + pt->start, ot->sec->data + ot->start, pt->len);
 	case T_ANON:
-		return pt->rel == ot->rel && pt->len == ot->len && depth > 0 &&
-		       !strcmp(pt->sec->name, ot->sec->name) &&
-		       range_equal(pt->sec, pt->start, ot->sec, ot->start, pt->len, depth - 1);
+		/* past the depth limit (chunks referring to each other) the
+		 * bytes alone decide */
+		if (pt->rel != ot->rel || pt->len != ot->len || strcmp(pt->sec->name, ot->sec->name))
+			return false;
+		if (depth <= 0)
+			return bytes_equal(pt->sec, pt->start, ot->sec, ot->start, pt->len);
+		return range_equal(pt->sec, pt->start, ot->sec, ot->start, pt->len, depth - 1);
 	case T_UNDEF:
 		return pt->rel == ot->rel && !strcmp(pt->sym->name, ot->sym->name);
 	case T_ABS:
 		return pt->rel == ot->rel && pt->sym->s.st_value == ot->sym->s.st_value;
 	case T_NONE:
-		break;
+		/* what cannot be interpreted is still the same when it is the
+		 * same symbol (by name) at the same offset */
+		return pt->rel == ot->rel && pt->sym->s.st_value == ot->sym->s.st_value &&
+		       !strcmp(pt->sym->name, ot->sym->name) &&
+		       (!pt->sym->sec || !ot->sym->sec ||
+			!strcmp(pt->sym->sec->name, ot->sym->sec->name));
 	}
 	return false;
 }

@@ -87,6 +87,22 @@ static bool shares_user(const struct osym *p, const struct osym *o)
 	return false;
 }
 
+static bool same_base(const struct osym *a, const struct osym *b);
+
+/* A user of p and a user of o with the same name but for GCC's number
+ * (both unpaired yet: "__setup_opt.6" pointing at "opt.8"). */
+static bool shares_user_name(const struct osym *p, const struct osym *o)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->nusers; i++)
+		for (k = 0; k < o->nusers; k++)
+			if (!p->users[i]->twin && !o->users[k]->twin &&
+			    same_base(p->users[i], o->users[k]))
+				return true;
+	return false;
+}
+
 static bool same_base(const struct osym *a, const struct osym *b)
 {
 	char x[NAME_MAX_LEN], y[NAME_MAX_LEN];
@@ -141,32 +157,86 @@ static void pair_functions(struct pair *pr)
 	}
 }
 
-static void pair_objects(struct pair *pr)
+static bool numbered_static(const struct osym *p)
+{
+	return p->type == STT_OBJECT && p->bind == STB_LOCAL && numbered(p->name);
+}
+
+/* Globals and unnumbered statics: by name. */
+static void pair_named_objects(struct pair *pr)
 {
 	size_t i;
 
 	for (i = 0; i < pr->p.nsyms; i++) {
 		struct osym *p = &pr->p.syms[i], *o;
 
-		if (!eligible(p) || p->type != STT_OBJECT)
+		if (eligible(p) && p->type == STT_OBJECT && !numbered_static(p) &&
+		    (o = by_name(&pr->o, p)))
+			twin(p, o);
+	}
+}
+
+/* Numbered statics: a read-only one by content, a writable one by a user
+ * whose twin uses the candidate. Users may be numbered statics themselves,
+ * so this repeats while it pairs something. */
+static bool pair_numbered_objects(struct pair *pr)
+{
+	bool progress = false;
+	size_t i;
+
+	for (i = 0; i < pr->p.nsyms; i++) {
+		struct osym *p = &pr->p.syms[i], *o = NULL;
+
+		if (!eligible(p) || !numbered_static(p))
 			continue;
-		if (p->bind != STB_LOCAL || !numbered(p->name)) {
-			if ((o = by_name(&pr->o, p)))
-				twin(p, o);
-			continue;
-		}
-		/* A numbered static: by content when read-only, else by the
-		 * function that uses it; unused ones by name. */
-		o = NULL;
 		if (!sec_is_writable(p->sec))
 			o = pick(&pr->o, p, same_content);
 		if (!o)
 			o = pick(&pr->o, p, shares_user);
-		if (!o && !p->nusers)
-			o = by_name(&pr->o, p);
-		if (o)
+		if (o) {
+			twin(p, o);
+			progress = true;
+		}
+	}
+	return progress;
+}
+
+/* What is left and nobody uses keeps its name. */
+static void pair_unused_objects(struct pair *pr)
+{
+	size_t i;
+
+	for (i = 0; i < pr->p.nsyms; i++) {
+		struct osym *p = &pr->p.syms[i], *o;
+
+		if (eligible(p) && numbered_static(p) && !p->nusers &&
+		    (o = by_name(&pr->o, p)) && !o->nusers)
 			twin(p, o);
 	}
+}
+
+/* Numbered statics whose users are unpaired numbered statics too. */
+static void pair_by_user_names(struct pair *pr)
+{
+	size_t i;
+
+	for (i = 0; i < pr->p.nsyms; i++) {
+		struct osym *p = &pr->p.syms[i], *o;
+
+		if (eligible(p) && numbered_static(p) && (o = pick(&pr->o, p, shares_user_name)))
+			twin(p, o);
+	}
+}
+
+static void pair_objects(struct pair *pr)
+{
+	pair_named_objects(pr);
+	while (pair_numbered_objects(pr))
+		;
+	pair_by_user_names(pr);
+	while (pair_numbered_objects(pr))
+		;
+	pair_unused_objects(pr);
 }
 
 static void pair_sections(struct pair *pr)

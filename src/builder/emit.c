@@ -194,6 +194,42 @@ static int check_room(struct engine *e, struct pair *pr, const struct xsym *xs)
 			   (unsigned long long)xs->size, need);
 }
 
+static unsigned rela_width(uint32_t type)
+{
+	return type == R_X86_64_64 || type == R_X86_64_PC64 ? 8 : type == R_X86_64_NONE ? 0 : 4;
+}
+
+/* The function being replaced must be the original object's: its bytes in
+ * xen-syms equal the object's but where relocations go. A global of the
+ * same name from another object (lib/memcpy.c's memcpy when the hypervisor
+ * links arch/x86/memcpy.S's) is caught here. */
+static int check_same_code(struct engine *e, struct pair *pr, const struct osym *o,
+			   const struct xsym *xs)
+{
+	const uint8_t *x = xensyms_bytes(e->xs, xs->value, xs->size);
+	const uint8_t *b = o->sec->data;
+	uint64_t from = o->s.st_value, i;
+	size_t first, n, k;
+	uint8_t *mask;
+	int rc = 0;
+
+	if (!x || !b || from + xs->size > o->sec->sh.sh_size)
+		return 0;
+	mask = xhp_calloc(xs->size ? xs->size : 1, 1);
+	n = sec_rela_range(o->sec, from, from + xs->size, &first);
+	for (k = first; k < first + n; k++)
+		for (i = 0; i < rela_width(o->sec->rela[k].type); i++)
+			if (o->sec->rela[k].off - from + i < xs->size)
+				mask[o->sec->rela[k].off - from + i] = 1;
+	for (i = 0; i < xs->size && !rc; i++)
+		if (!mask[i] && x[i] != b[from + i])
+			rc = diag_refuse(e->d, pr->p.src, o->name,
+					 "the hypervisor's code differs from the kit's object at +%#llx: not the function the hypervisor runs, or the kit does not match",
+					 (unsigned long long)i);
+	free(mask);
+	return rc;
+}
+
 static int one_func(struct engine *e, struct pair *pr, struct osym *s)
 {
 	const struct xsym *xs = external_sym(e, pr, s, s->name);
@@ -202,7 +238,12 @@ static int one_func(struct engine *e, struct pair *pr, struct osym *s)
 	char *name;
 	size_t fsym;
 
-	if (!xs || check_room(e, pr, xs))
+	if (!xs)
+		return -1;
+	if (xensyms_is_init(e->xs, xs->value))
+		return diag_refuse(e->d, pr->p.src, s->name,
+				   "is __init code in the hypervisor: it ran at boot and is freed");
+	if (check_same_code(e, pr, s->twin, xs) || check_room(e, pr, xs))
 		return -1;
 	name = xensyms_runtime_name(xs);
 	put_le(ent + 16, xs->value, 8);		/* old_addr: no lookup at upload */

@@ -29,6 +29,7 @@ struct opts {
 	const char *xen_syms, *name, *out, *xen_id, *depends;
 	struct xhp_strv modinfo;
 	bool verbose;
+	bool all_changed;	/* --all-changed: every function counts as changed */
 	char **triples;
 	int ntriples;
 };
@@ -36,7 +37,7 @@ struct opts {
 static void usage(FILE *f)
 {
 	fputs("usage: xen-hotpatch-diff --xen-syms FILE --name NAME -o OUT [--xen-id HEX]\n"
-	      "         [--depends PAYLOAD] [--modinfo KEY=VALUE]... [-v]\n"
+	      "         [--depends PAYLOAD] [--modinfo KEY=VALUE]... [--all-changed] [-v]\n"
 	      "         ORIGINAL.o PATCHED.o SOURCE-PATH [ORIGINAL.o PATCHED.o SOURCE-PATH]...\n",
 	      f);
 }
@@ -73,6 +74,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "xen-id", required_argument, NULL, 'x' },
 		{ "depends", required_argument, NULL, 'd' },
 		{ "modinfo", required_argument, NULL, 'm' },
+		{ "all-changed", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -86,6 +88,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'd': o->depends = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 'v': o->verbose = true; break;
+		case 'A': o->all_changed = true; break;
 		case 'm':
 			if (!modinfo_ok(optarg))
 				return bad_usage("--modinfo wants KEY=VALUE (printable)", optarg);
@@ -140,13 +143,30 @@ static void free_pairs(struct engine *e)
 	free(e->pairs);
 }
 
-static int analyse(struct engine *e)
+/* --all-changed (a robustness check over whole objects): every function
+ * that is not __init counts as changed, as if the patch touched them all. */
+static void mark_all_changed(struct pair *pr)
 {
 	size_t i;
 
-	for (i = 0; i < e->npairs; i++)
+	for (i = 0; i < pr->p.nsyms; i++) {
+		struct osym *s = &pr->p.syms[i];
+
+		if (sym_is_func(s) && s->state == ST_SAME && !sec_is_init(s->sec))
+			s->state = ST_CHANGED;
+	}
+}
+
+static int analyse(struct engine *e, bool all_changed)
+{
+	size_t i;
+
+	for (i = 0; i < e->npairs; i++) {
 		if (correlate_pair(e, &e->pairs[i]) || compare_pair(e, &e->pairs[i]))
 			return -1;
+		if (all_changed)
+			mark_all_changed(&e->pairs[i]);
+	}
 	for (i = 0; i < e->npairs; i++)
 		if (policy_pair(e, &e->pairs[i]))
 			return -1;
@@ -163,9 +183,9 @@ static bool has_hooks(const struct engine *e)
 	return false;
 }
 
-static int build(struct engine *e)
+static int build(struct engine *e, bool all_changed)
 {
-	if (analyse(e) || place_all(e) || emit_funcs(e))
+	if (analyse(e, all_changed) || place_all(e) || emit_funcs(e))
 		return -1;
 	if (!e->nchanged && !has_hooks(e))
 		return diag_refuse(e->d, e->pairs[0].p.src, NULL,
@@ -211,7 +231,7 @@ int main(int argc, char **argv)
 	out_init(&e.out);
 	if (xensyms_load(&xs, o.xen_syms, &d))
 		goto done;
-	if (check_xen_id(&e, o.xen_id) || load_pairs(&e, &o) || build(&e) ||
+	if (check_xen_id(&e, o.xen_id) || load_pairs(&e, &o) || build(&e, o.all_changed) ||
 	    stack_on(&e, o.depends, &depends))
 		goto done;
 	write_notes(&e, &o, &depends);

@@ -109,8 +109,8 @@ const struct xsym *external_sym(struct engine *e, struct pair *pr, const struct 
 	}
 	if (xs->size != o->s.st_size) {
 		diag_refuse(e->d, pr->p.src, o->name,
-			    "%llu bytes in xen-syms, %llu in the recompiled original: the kit does not match the hypervisor",
-			    (unsigned long long)xs->size, (unsigned long long)o->s.st_size);
+			    "%llu bytes in xen-syms, %llu in the recompiled original: not the symbol the hypervisor has (is %s linked into it?), or the kit does not match",
+			    (unsigned long long)xs->size, (unsigned long long)o->s.st_size, pr->p.src);
 		return NULL;
 	}
 	return xs;
@@ -126,9 +126,27 @@ static bool all_same(const struct target *t)
 	return layout_same(t->sec, t->sec->twin);
 }
 
-/* A reference to an element: copy it, or make sure the hypervisor has it. */
-static int need_elem(struct engine *e, struct pair *pr, const struct target *t, const char *user)
+/* Does the original of user already refer to the original of x? */
+static bool referred_before(const struct osym *user, const struct osym *x)
 {
+	size_t i;
+
+	if (!user || !user->twin || !x->twin)
+		return false;
+	for (i = 0; i < x->twin->nusers; i++)
+		if (x->twin->users[i] == user->twin)
+			return true;
+	return false;
+}
+
+/* A reference to an element: copy it, or make sure the hypervisor has it.
+ * __init code and data are freed after boot: a reference the original
+ * function already made (code paths that run only at boot) stays, a new one
+ * is refused. */
+static int need_elem(struct engine *e, const struct placed *pl, const struct target *t)
+{
+	struct pair *pr = pl->pr;
+	const char *user = placed_user(pl);
 	struct osym *x = t->elem;
 
 	if (t->ambiguous) {
@@ -140,7 +158,7 @@ static int need_elem(struct engine *e, struct pair *pr, const struct target *t, 
 	}
 	if (x->out >= 0)
 		return 0;
-	if (sec_is_init(x->sec))
+	if (sec_is_init(x->sec) && !referred_before(pl->elem, x))
 		return diag_refuse(e->d, pr->p.src, user,
 				   "refers to __init %s, which is freed after boot", x->name);
 	if (x->state == ST_NONE)
@@ -219,7 +237,7 @@ static int need_target(struct engine *e, const struct placed *pl, const struct o
 
 	switch (t->kind) {
 	case T_ELEM:
-		return need_elem(e, pr, t, user);
+		return need_elem(e, pl, t);
 	case T_STRING:
 		out_string(&e->out, t->sec->data + t->start, t->len);
 		return 0;

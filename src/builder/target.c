@@ -206,8 +206,16 @@ void index_users(struct obj *o)
 		for (k = first; k < first + n; k++) {
 			struct target t;
 
+			size_t c;
+
 			classify(e->sec, &e->sec->rela[k], NULL, 0, &t);
-			if (t.kind == T_ELEM && t.elem != e)
+			if (t.kind != T_ELEM)
+				continue;
+			/* an ambiguous reference may be to any of the candidates */
+			for (c = 0; c < t.ncands; c++)
+				if (t.cands[c] != e)
+					add_user(t.cands[c], e);
+			if (!t.ncands && t.elem != e)
 				add_user(t.elem, e);
 		}
 	}

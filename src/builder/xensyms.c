@@ -79,6 +79,10 @@ static int read_symtab(struct xensyms *x, Elf *elf, Elf_Scn *scn, const GElf_Shd
 		}
 		if (gs.st_shndx == SHN_UNDEF || GELF_ST_TYPE(gs.st_info) == STT_SECTION)
 			continue;
+		if (!strcmp(name, "__init_begin"))
+			x->init_begin = gs.st_value;
+		else if (!strcmp(name, "__init_end"))
+			x->init_end = gs.st_value;
 		s = &x->syms[x->nsyms++];
 		s->local = GELF_ST_BIND(gs.st_info) == STB_LOCAL;
 		s->file = s->local ? file : NULL;
@@ -239,6 +243,11 @@ const uint8_t *xensyms_bytes(const struct xensyms *x, uint64_t addr, uint64_t le
 		return (const uint8_t *)x->map + s->off + (addr - s->addr);
 	}
 	return NULL;
+}
+
+bool xensyms_is_init(const struct xensyms *x, uint64_t addr)
+{
+	return x->init_begin < x->init_end && addr >= x->init_begin && addr < x->init_end;
 }
 
 char *xensyms_runtime_name(const struct xsym *s)

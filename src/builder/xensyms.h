@@ -33,6 +33,7 @@ struct xensyms {
 	void *map;		/* the whole file (read-only mapping) */
 	size_t len;
 	struct xhp_build_id build_id;
+	uint64_t init_begin, init_end;	/* __init_begin, __init_end: freed after boot */
 	struct xsym *syms;	/* sorted by (file, name) with globals (file NULL) first */
 	size_t nsyms;
 	char **files;		/* distinct STT_FILE names */
@@ -57,6 +58,8 @@ const struct xsym *xensyms_find(const struct xensyms *x, const char *file, const
 				bool *ambiguous);
 /* Bytes at a hypervisor address, NULL when not inside a loaded section. */
 const uint8_t *xensyms_bytes(const struct xensyms *x, uint64_t addr, uint64_t len);
+/* Is addr in the hypervisor's __init memory (freed after boot)? */
+bool xensyms_is_init(const struct xensyms *x, uint64_t addr);
 /* The name Xen gives a symbol at run time: "name" or "file#name" (malloc'd). */
 char *xensyms_runtime_name(const struct xsym *s);
 

@@ -187,6 +187,34 @@ test_usage() {
 	assertFalse "nothing written" "[ -e '$T/x.livepatch' ]"
 }
 
+# every object the hypervisor was built from, through the engine: against
+# itself nothing changes; with every function taken as changed
+# (--all-changed) a payload is written and read back, or one of the expected
+# refusals comes (objects that are not linked, data-only objects, functions
+# too small for a jump)
+test_every_object_of_the_kit() {
+	_expected='nothing to patch|too small for a jump|which xen-syms does not have|xen-syms has no symbols of|is .* linked into it|not an ELF object|not an x86-64 relocatable object'
+	(cd "$KIT/tree/xen" && find . -name '*.o' ! -name 'built_in*' ! -name prelink.o \
+		! -path './tools/*' | sed 's|^\./||' | sort) >"$T/objects"
+	assertTrue "objects found" "[ $(wc -l <"$T/objects") -gt 300 ]"
+	: >"$T/unexpected"
+	while read -r _o; do
+		_x=$KIT/tree/xen/$_o
+		"$XHP_DIFF_BIN" --xen-syms "$KIT/xen-syms" --name t -o "$T/self.livepatch" \
+			"$_x" "$_x" "${_o%.o}.c" >/dev/null 2>"$T/e1"
+		grep -qE 'nothing to patch|not an ELF object|not an x86-64' "$T/e1" ||
+			echo "$_o against itself: $(cat "$T/e1")" >>"$T/unexpected"
+		case $_o in *.init.o | arch/x86/boot/*) continue ;; esac
+		if "$XHP_DIFF_BIN" --all-changed --xen-syms "$KIT/xen-syms" --name t \
+			-o "$T/all.livepatch" "$_x" "$_x" "${_o%.o}.c" >/dev/null 2>"$T/e2"; then
+			[ -s "$T/e2" ] && echo "$_o: $(cat "$T/e2")" >>"$T/unexpected"
+		elif [ "$(wc -l <"$T/e2")" != 1 ] || ! grep -qE "$_expected" "$T/e2"; then
+			echo "$_o --all-changed: $(cat "$T/e2")" >>"$T/unexpected"
+		fi
+	done <"$T/objects"
+	assertEquals "unexpected results" "" "$(head -c 4000 "$T/unexpected")"
+}
+
 test_the_kit_is_untouched() {
 	payload touch --patch "$PATCHES/extra-version.patch" --patch "$PATCHES/changeset.patch"
 	assert_built

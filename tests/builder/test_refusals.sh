@@ -86,6 +86,35 @@ EOF
 	assert_refused "common/t.c: run: refers to __init boot_limit, which is freed after boot"
 }
 
+test_reference_to_init_data_the_original_made_stays() {
+	cat <<'EOF' | orig t
+static int __initdata boot_limit = 3;
+int booting = 1;
+int __init get_boot_limit(void) { return boot_limit; }
+int run(void) { return booting ? boot_limit : 1; }
+EOF
+	sed 's/booting ? boot_limit : 1;/booting ? boot_limit : 2;/' "$T/o/common/t.c" | patched t
+	mini_build t
+	engine
+	assert_built
+	assert_has "$(syms)" "ABS common/t.c#boot_limit" "the boot-time path keeps its reference"
+}
+
+test_hypervisor_code_differs_from_the_kit_object() {
+	echo 'int f(int x) { return x + 1; }' | orig t
+	echo 'int f(int x) { return x + 2; }' | patched t
+	mini_build t
+	# the "hypervisor" was built from other code of the same size
+	echo 'int f(int x) { return x + 3; }' >"$T/o/common/t.c"
+	cc_obj "$T/o" t
+	ld -T "$BT_MINI/xen.lds" --build-id=sha1 -e 0 --no-warn-rwx-segments -o "$T/xen-syms" \
+		"$T/o/common/t.o" "$T/stubs.o" || fail "relinking"
+	echo 'int f(int x) { return x + 1; }' >"$T/o/common/t.c"
+	cc_obj "$T/o" t
+	engine
+	assert_refused "common/t.c: f: the hypervisor's code differs from the kit's object"
+}
+
 test_function_too_small_for_a_jump() {
 	EXTRA_CFLAGS="-mfunction-return=keep"
 	cat <<'EOF' | orig t
