@@ -11,7 +11,8 @@
  *
  * Exit: 0 written, 1 refused (nothing written), 2 usage.
  * On success stdout lists what the payload holds, one "KIND SOURCE SYMBOL"
- * line each (KIND: changed, new, copied), then "build-id HEX".
+ * line each (KIND: changed, new, copied; "ignored" for new entries of boot-time
+ * tables, with the reason), then "build-id HEX".
  * scripts/build-payload.sh is its only caller.
  */
 #include <getopt.h>

@@ -363,6 +363,17 @@ bool sec_is_init(const struct osec *s)
 	       starts_with(s->name, ".exit.");
 }
 
+bool sec_is_percpu(const struct osec *s)
+{
+	return starts_with(s->name, ".bss.percpu") || starts_with(s->name, ".data.percpu");
+}
+
+bool sec_is_boot_table(const struct osec *s)
+{
+	return sec_is_init(s) || starts_with(s->name, ".data.param") ||
+	       starts_with(s->name, ".initcall");
+}
+
 bool sec_is_ignored(const struct osec *s)
 {
 	static const char *const names[] = {

@@ -104,6 +104,10 @@ bool sec_is_writable(const struct osec *s);	/* .data.rel.ro* counts as read-only
 bool sec_is_strings(const struct osec *s);	/* SHF_MERGE|SHF_STRINGS */
 bool sec_is_consts(const struct osec *s);	/* SHF_MERGE, fixed-size entries */
 bool sec_is_init(const struct osec *s);		/* .init.* : freed after boot */
+bool sec_is_percpu(const struct osec *s);	/* .bss.percpu*, .data.percpu*: templates */
+/* Tables the hypervisor reads at boot or registers once (boot and run-time
+ * parameters, initcalls): a new entry has no effect in a payload. */
+bool sec_is_boot_table(const struct osec *s);
 bool sec_is_ignored(const struct osec *s);	/* debug, notes, .discard, .eh_frame... */
 /* Sections whose entries belong to functions (bug frames, alternatives,
  * exception table, fixup code, hooks): handled by special.c, not compared. */

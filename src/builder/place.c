@@ -164,6 +164,9 @@ static int need_elem(struct engine *e, const struct placed *pl, const struct tar
 	if (x->state == ST_NONE)
 		return diag_refuse(e->d, pr->p.src, user, "refers to %s in section %s",
 				   x->name, x->sec->name);
+	if (x->state == ST_NEW && sec_is_percpu(x->sec))
+		return diag_refuse(e->d, pr->p.src, x->name,
+				   "a new per-CPU variable: a payload cannot add to the per-CPU areas");
 	if (x->state != ST_SAME) {
 		place_elem(e, pr, x);
 		return 0;

@@ -104,11 +104,28 @@ static const char *kind_of(const struct osym *s)
 	return "copied";
 }
 
+/* New entries of boot-time and parameter tables are left out: said so. */
+static void report_ignored(const struct engine *e)
+{
+	size_t i, k;
+
+	for (i = 0; i < e->npairs; i++)
+		for (k = 0; k < e->pairs[i].p.nsyms; k++) {
+			const struct osym *s = &e->pairs[i].p.syms[k];
+
+			if (s->is_elem && s->state == ST_NEW && s->out < 0 &&
+			    sec_is_boot_table(s->sec))
+				printf("ignored %s %s (new entry of %s: read at boot only)\n",
+				       e->pairs[i].p.src, s->name, s->sec->name);
+		}
+}
+
 void report(const struct engine *e, const struct xhp_build_id *own)
 {
 	char hex[XHP_BUILD_ID_HEX_SIZE];
 	size_t i;
 
+	report_ignored(e);
 	for (i = 0; i < e->nplaced; i++) {
 		const struct placed *pl = &e->placed[i];
 

@@ -103,6 +103,20 @@ EOF
 	assertEquals "z's static is new" "1" "$(syms | grep -c '^[0-9]* t#n\.')"
 }
 
+test_new_boot_time_entry_is_reported_ignored() {
+	echo 'int f(int x) { return x + 1; }' | orig t
+	cat <<'EOF' | patched t
+static int opt_new;
+static const struct { const char *name; int *var; } __setup_opt_new
+	__attribute__((section(".init.setup"), used)) = { "opt-new", &opt_new };
+int f(int x) { return x + opt_new; }
+EOF
+	mini_build t
+	engine
+	assert_built
+	assert_out_has "changed common/t.c f" "ignored common/t.c __setup_opt_new (new entry of .init.setup: read at boot only)"
+}
+
 test_same_build_same_id_other_name_other_id() {
 	base_source | orig t
 	base_source | sed 's/helper(x) +/helper(x + 1) +/' | patched t

@@ -115,6 +115,17 @@ test_hypervisor_code_differs_from_the_kit_object() {
 	assert_refused "common/t.c: f: the hypervisor's code differs from the kit's object"
 }
 
+test_new_per_cpu_variable() {
+	echo 'int f(int x) { return x + 1; }' | orig t
+	cat <<'EOF' | patched t
+static int __attribute__((section(".bss.percpu"))) per_cpu__hits;
+int f(int x) { per_cpu__hits++; return x + 1; }
+EOF
+	mini_build t
+	engine
+	assert_refused "common/t.c: per_cpu__hits: a new per-CPU variable"
+}
+
 test_function_too_small_for_a_jump() {
 	EXTRA_CFLAGS="-mfunction-return=keep"
 	cat <<'EOF' | orig t
