@@ -215,6 +215,36 @@ test_every_object_of_the_kit() {
 	assertEquals "unexpected results" "" "$(head -c 4000 "$T/unexpected")"
 }
 
+# The simulated hypervisor started from the kit's xen-syms (its symbol table
+# and build-id) takes the payloads through the tool: a stacked pair, then a
+# cumulative REPLACE, then a payload with load/unload hooks.
+test_simulator_with_the_kit_xen_syms_applies_them() {
+	_sim=${XHP_SIM_BIN:-$XHP_TOP/build/asan/xen-hotpatch-sim}
+	if ! "$_sim" 2>&1 | grep -q -- '--xen-syms'; then
+		echo "xen-hotpatch-sim has no --xen-syms (the simulator's symbol tables): skipped"
+		startSkipping
+		return 0
+	fi
+	payload lower --patch "$PATCHES/extra-version.patch"
+	payload upper --patch "$PATCHES/compiled-by.patch" --depends "$T/lower.livepatch"
+	payload cumul --cumulative --patch "$PATCHES/extra-version.patch" --patch "$PATCHES/compiled-by.patch"
+	payload hooks --patch "$PATCHES/hooks.patch"
+	_r=$T/root
+	_pd=$_r/usr/lib/xen-hotpatch/$KIT_ID
+	mkdir -p "$_r/etc/xen-hotpatch" "$_pd"
+	printf 'backend = sim:%s\n' "$T/sim" >"$_r/etc/xen-hotpatch/xen-hotpatch.conf"
+	"$_sim" "$T/sim" init --xen-syms "$KIT/xen-syms" >/dev/null || fail "sim init --xen-syms"
+	export XEN_HOTPATCH_RUN_DIR="$T/run"
+	for _step in "lower upper" "cumul" "hooks"; do
+		rm -f "$_pd"/*.livepatch
+		for _p in $_step; do cp "$T/$_p.livepatch" "$_pd/"; done
+		"$XHP_BIN" --root "$_r" apply >"$T/out" 2>"$T/err"
+		assertEquals "apply $_step: $(cat "$T/out" "$T/err")" 0 "$?"
+		assertEquals "applied after installing $_step" "$_step" \
+			"$("$_sim" "$T/sim" show --json | jq -r '.applied | join(" ")')"
+	done
+}
+
 test_the_kit_is_untouched() {
 	payload touch --patch "$PATCHES/extra-version.patch" --patch "$PATCHES/changeset.patch"
 	assert_built
