@@ -183,9 +183,7 @@ static bool gets_funcs_entry(const struct osym *s)
 /* Xen writes a 5-byte jump, after the 4-byte ENDBR64 when there is one. */
 static int check_room(struct engine *e, struct pair *pr, const struct xsym *xs)
 {
-	static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
-	const uint8_t *b = xensyms_bytes(e->xs, xs->value, 4);
-	unsigned need = b && !memcmp(b, endbr64, 4) ? 9 : 5;
+	unsigned need = is_endbr64(xensyms_bytes(e->xs, xs->value, 4)) ? 9 : 5;
 
 	if (xs->size >= need)
 		return 0;

@@ -88,6 +88,7 @@ const struct xsym *external_sym(struct engine *e, struct pair *pr, const struct 
 /* special.c */
 int special_sections(struct engine *e, bool *progress);
 int hooks_place(struct engine *e);
+int hooks_check_endbr(struct engine *e);
 /* What relocation r of copied range pl points at. */
 void range_target(struct engine *e, const struct placed *pl, const struct orela *r,
 		  struct target *t);

@@ -186,7 +186,7 @@ static bool has_hooks(const struct engine *e)
 
 static int build(struct engine *e, bool all_changed)
 {
-	if (analyse(e, all_changed) || place_all(e) || emit_funcs(e))
+	if (analyse(e, all_changed) || place_all(e) || hooks_check_endbr(e) || emit_funcs(e))
 		return -1;
 	if (!e->nchanged && !has_hooks(e))
 		return diag_refuse(e->d, e->pairs[0].p.src, NULL,

@@ -178,6 +178,34 @@ static int hook_kind(const char *name)
 	return -1;
 }
 
+/* Xen calls hooks indirectly: on a hypervisor built for CET-IBT each must
+ * start with ENDBR64 (declared cf_check), or the call faults. */
+int hooks_check_endbr(struct engine *e)
+{
+	size_t i;
+
+	if (!xensyms_has_endbr(e->xs))
+		return 0;
+	for (i = 0; i < e->nplaced; i++) {
+		const struct placed *pl = &e->placed[i];
+		const uint8_t *code = NULL;
+		struct target t;
+		size_t first;
+
+		if (pl->mode != PM_HOOK || !sec_rela_range(pl->sec, pl->start, pl->start + 8, &first))
+			continue;
+		range_target(e, pl, &pl->sec->rela[first], &t);
+		if (t.kind != T_ELEM || t.rel < 0 || (uint64_t)t.rel + 4 > t.len)
+			continue;
+		if (t.elem->sec->data)
+			code = t.elem->sec->data + t.start + (uint64_t)t.rel;
+		if (!is_endbr64(code))
+			return diag_refuse(e->d, pl->pr->p.src, t.elem->name,
+					   "a hook without ENDBR64: declare it cf_check (Xen calls hooks indirectly, and this hypervisor checks indirect-call targets)");
+	}
+	return 0;
+}
+
 int hooks_place(struct engine *e)
 {
 	size_t i, j;

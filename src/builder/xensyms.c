@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -243,6 +244,24 @@ const uint8_t *xensyms_bytes(const struct xensyms *x, uint64_t addr, uint64_t le
 		return (const uint8_t *)x->map + s->off + (addr - s->addr);
 	}
 	return NULL;
+}
+
+bool is_endbr64(const uint8_t *p)
+{
+	static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+	return p && !memcmp(p, endbr64, sizeof(endbr64));
+}
+
+bool xensyms_has_endbr(const struct xensyms *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nsyms; i++)
+		if (x->syms[i].type == STT_FUNC && x->syms[i].size >= 4 &&
+		    is_endbr64(xensyms_bytes(x, x->syms[i].value, 4)))
+			return true;
+	return false;
 }
 
 bool xensyms_is_init(const struct xensyms *x, uint64_t addr)

@@ -58,6 +58,10 @@ const struct xsym *xensyms_find(const struct xensyms *x, const char *file, const
 				bool *ambiguous);
 /* Bytes at a hypervisor address, NULL when not inside a loaded section. */
 const uint8_t *xensyms_bytes(const struct xensyms *x, uint64_t addr, uint64_t len);
+/* Does the hypervisor mark indirect-call targets with ENDBR64 (CET-IBT,
+ * Xen's CONFIG_XEN_IBT): does any of its functions start with one? */
+bool xensyms_has_endbr(const struct xensyms *x);
+bool is_endbr64(const uint8_t *p);
 /* Is addr in the hypervisor's __init memory (freed after boot)? */
 bool xensyms_is_init(const struct xensyms *x, uint64_t addr);
 /* The name Xen gives a symbol at run time: "name" or "file#name" (malloc'd). */

@@ -130,6 +130,29 @@ EOF
 	assertEquals "hooks" "unload" "$("$XHP_BIN" --json info "$OUT" | jq -r '.[0].hooks | join(",")')"
 }
 
+test_hooks_on_an_ibt_hypervisor_need_endbr() {
+	# a cf_check function in the "hypervisor": it is built for CET-IBT
+	cat <<'EOF' | orig t
+static int cf_check cb(int x) { return x + 1; }
+int (*cb_ptr)(int) = cb;
+int f(int x) { return x + 1; }
+EOF
+	cat <<'EOF' | patched t
+static int cf_check cb(int x) { return x + 1; }
+int (*cb_ptr)(int) = cb;
+int f(int x) { return x + 2; }
+static void on_load(void) { global_counter++; }
+HOOK(load, on_load);
+EOF
+	mini_build t
+	engine
+	assert_refused "common/t.c: on_load: a hook without ENDBR64: declare it cf_check"
+	sed -i 's/static void on_load/static void cf_check on_load/' "$T/p/common/t.c"
+	cc_obj "$T/p" t
+	engine
+	assert_built
+}
+
 test_two_preapply_hooks_are_refused() {
 	echo 'int f(int x) { return x + 1; }' | orig t
 	cat <<'EOF' | patched t
