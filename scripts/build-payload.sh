@@ -7,7 +7,9 @@
 #       [--modinfo KEY=VALUE]... [-j N] [-v] -o OUT
 #
 # 1. The patches (-p1 against the hypervisor source tree, XSA style) are applied
-#    to copies of the files they touch; the kit is never written to.
+#    without fuzz to copies of the files they touch; the kit is never written
+#    to. C sources and headers under xen/ only (others outside xen/ are left
+#    out, saying so; assembly, build files and new sources are refused).
 # 2. The objects built from the touched files, or including them, are rebuilt
 #    twice in a scratch tree of symbolic links to the kit's sources (original,
 #    then patched) with the kit's recorded commands -- its compiler and flags,
@@ -184,7 +186,8 @@ bp_apply() {
 	done
 	while IFS= read -r _p; do
 		[ -n "$_p" ] || continue
-		if ! _msg=$(cd "$_pf" && patch -p1 --batch --forward --no-backup-if-mismatch -r - -s <"$_p" 2>&1); then
+		# no fuzz: a hunk whose context does not match exactly is refused
+		if ! _msg=$(cd "$_pf" && patch -p1 -F 0 --batch --forward --no-backup-if-mismatch -r - -s <"$_p" 2>&1); then
 			_msg=$(printf '%s\n' "$_msg" | grep -v '^$' | head -n 1)
 			bp_die "$_p: does not apply to the kit's source: ${_msg:-patch failed}"
 		fi
@@ -235,14 +238,21 @@ bp_install_patched() {
 	done
 }
 
-# Objects affected by the touched files; assembly sources are refused.
+# Objects affected by the touched files. C sources and headers of the
+# hypervisor only: assembly, build files and new sources are refused; files
+# outside it (tools, docs) are left out, saying so.
 bp_objects() {
 	_x=""
 	for _f in $bp_files; do
 		case $_f in
 		"$KIT_XEN_DIR"/*.S) bp_die "$_f: an assembly source: the payload builder patches C code only" ;;
-		"$KIT_XEN_DIR"/*) _x="$_x $_f" ;;
-		*) bp_note "$_f: not part of the hypervisor, ignored" ;;
+		"$KIT_XEN_DIR"/*.c)
+			[ -e "$KIT_DIR/$KIT_TREE/$_f" ] ||
+				bp_die "$_f: a new source file: a payload cannot add an object to the build"
+			_x="$_x $_f" ;;
+		"$KIT_XEN_DIR"/*.h) _x="$_x $_f" ;;
+		"$KIT_XEN_DIR"/*) bp_die "$_f: not a C source or header: a build change cannot go into a payload" ;;
+		*) printf '%s: %s: not part of the hypervisor, left out\n' "${XHP_PROG:-xen-hotpatch-build}" "$_f" >&2 ;;
 		esac
 	done
 	[ -n "$_x" ] || bp_die "the patches touch no file of the hypervisor ($KIT_XEN_DIR/)"

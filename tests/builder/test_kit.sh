@@ -165,6 +165,24 @@ test_assembly_source_is_refused() {
 	assert_refused "xen/arch/x86/entry.S: an assembly source"
 }
 
+test_build_files_and_new_sources_are_refused() {
+	printf -- '--- a/xen/common/Makefile\n+++ b/xen/common/Makefile\n@@ -1 +1 @@\n-x\n+y\n' >"$T/mk.patch"
+	payload mk --patch "$T/mk.patch"
+	assert_refused "xen/common/Makefile: not a C source or header"
+	printf -- '--- /dev/null\n+++ b/xen/common/brand-new.c\n@@ -0,0 +1 @@\n+int x;\n' >"$T/new.patch"
+	payload new --patch "$T/new.patch"
+	assert_refused "xen/common/brand-new.c: a new source file"
+}
+
+test_fuzzy_patch_is_refused() {
+	# the context's first line no longer matches: patch would apply it with fuzz
+	sed 's/^ const char \*xen_extra_version(void)$/ const char *xen_extra_version_renamed(void)/' \
+		"$PATCHES/extra-version.patch" >"$T/fuzzy.patch"
+	assertNotEquals "the context changed" "" "$(diff "$PATCHES/extra-version.patch" "$T/fuzzy.patch")"
+	payload fuzzy --patch "$T/fuzzy.patch"
+	assert_refused "$T/fuzzy.patch: does not apply to the kit's source"
+}
+
 test_toolchain_mismatch_is_refused() {
 	mkdir "$T/kit"
 	for _f in xen-syms config tree; do ln -s "$KIT/$_f" "$T/kit/$_f"; done
