@@ -93,6 +93,10 @@ $(B)/xen-hotpatch-diff: $(BUILDER_OBJS) $(B)/libxhp.a
 # ---- unit tests (cmocka), one binary per tests/unit/test-*.c -------------
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
+# the payload builder's helpers: its objects but main's, then libxhp
+$(B)/unit/test-builder: tests/unit/test-builder.c $(filter-out %/main.o,$(BUILDER_OBJS)) $(B)/libxhp.a $(HDRS) $(BUILDER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -o $@ $< $(filter-out %/main.o,$(BUILDER_OBJS)) $(B)/libxhp.a $(LIBS) -lcmocka
 $(B)/unit/%: tests/unit/%.c $(B)/libxhp.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS) $(XEN_LIBS) -lcmocka
