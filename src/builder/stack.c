@@ -2,6 +2,7 @@
 /* The hypervisor and payload a new payload stacks on; reading it back. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -78,8 +79,15 @@ int self_check(struct engine *e, const char *path)
 {
 	struct xhp_payload p;
 	struct xhp_err err = { "" };
+	struct stat st;
 	int rc = 0;
 
+	if (!stat(path, &st) && st.st_size > (off_t)XHP_PAYLOAD_MAX_SIZE) {
+		unlink(path);
+		return diag_refuse(e->d, path, NULL,
+				   "%lld bytes: more than the %u Xen takes for a payload (patch less at once)",
+				   (long long)st.st_size, XHP_PAYLOAD_MAX_SIZE);
+	}
 	if (xhp_payload_load(path, &p, NULL, NULL, &err)) {
 		unlink(path);
 		return diag_refuse(e->d, path, NULL,

@@ -150,6 +150,17 @@ EOF
 	assert_refused "common/t.c: zero: 7 bytes: too small for a jump (Xen needs at least 9)"
 }
 
+test_payload_over_xen_s_size_limit() {
+	echo 'int f(int x) { return x + 1; }' | orig t
+	cat <<'EOF' | patched t
+static const char big[3 << 20] = { 1 };
+int f(int x) { return x + big[x & 0xffff]; }
+EOF
+	mini_build t
+	engine
+	assert_refused "$OUT: " "more than the 2097152 Xen takes for a payload"
+}
+
 test_nothing_changed() {
 	echo 'int f(int x) { return x + 1; }' | orig t
 	same t
