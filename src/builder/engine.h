@@ -55,6 +55,7 @@ struct engine {
 	struct diag *d;
 	struct xensyms *xs;
 	const char *name;	/* payload name: prefix of new symbols */
+	const char *out_path;	/* where the payload goes */
 	struct pair *pairs;
 	size_t npairs;
 	struct out out;
@@ -102,9 +103,9 @@ int check_xen_id(struct engine *e, const char *hex);
 /* *dep: the build-id this payload stacks on: the payload at path (refusing
  * overlaps with it), or the hypervisor's when path is NULL. */
 int stack_on(struct engine *e, const char *path, struct xhp_build_id *dep);
-/* The written payload read back with the project's payload reader; removed
- * when the reader refuses it. */
-int self_check(struct engine *e, const char *path);
+/* The written payload (at path, before it takes its name) read back with the
+ * project's payload reader, and within Xen's size limit. arg: the engine. */
+int self_check(void *arg, const char *path);
 void report(const struct engine *e, const struct xhp_build_id *own);
 
 #endif

@@ -236,7 +236,8 @@ int main(int argc, char **argv)
 	    stack_on(&e, o.depends, &depends))
 		goto done;
 	write_notes(&e, &o, &depends);
-	if (out_write(&e.out, o.out, &own, &d) || self_check(&e, o.out))
+	e.out_path = o.out;
+	if (out_write(&e.out, o.out, &own, self_check, &e, &d))
 		goto done;
 	report(&e, &own);
 	rc = 0;

@@ -84,9 +84,11 @@ uint64_t out_string(struct out *o, const void *s, size_t len);
 /* A GNU build-id note in section id. */
 void out_note(struct out *o, int id, const struct xhp_build_id *bid);
 
-/* Write the ELF to path (via path.tmp and rename), filling .note.gnu.build-id
- * with the SHA-1 of the contents; *bid receives it. */
-int out_write(struct out *o, const char *path, struct xhp_build_id *bid, struct diag *d);
+/* Write the ELF to path (via path.tmp.PID, renamed once check(arg, tmp)
+ * returned 0), filling .note.gnu.build-id with the SHA-1 of the contents;
+ * *bid receives it. On failure path is left as it was. */
+int out_write(struct out *o, const char *path, struct xhp_build_id *bid,
+	      int (*check)(void *arg, const char *tmp), void *arg, struct diag *d);
 
 /* SHA-1 (FIPS 180-4) */
 struct sha1 {

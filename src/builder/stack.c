@@ -75,30 +75,25 @@ int stack_on(struct engine *e, const char *path, struct xhp_build_id *dep)
 	return rc;
 }
 
-int self_check(struct engine *e, const char *path)
+int self_check(void *arg, const char *path)
 {
+	struct engine *e = arg;
 	struct xhp_payload p;
 	struct xhp_err err = { "" };
 	struct stat st;
 	int rc = 0;
 
-	if (!stat(path, &st) && st.st_size > (off_t)XHP_PAYLOAD_MAX_SIZE) {
-		unlink(path);
-		return diag_refuse(e->d, path, NULL,
+	if (!stat(path, &st) && st.st_size > (off_t)XHP_PAYLOAD_MAX_SIZE)
+		return diag_refuse(e->d, e->out_path, NULL,
 				   "%lld bytes: more than the %u Xen takes for a payload (patch less at once)",
 				   (long long)st.st_size, XHP_PAYLOAD_MAX_SIZE);
-	}
-	if (xhp_payload_load(path, &p, NULL, NULL, &err)) {
-		unlink(path);
-		return diag_refuse(e->d, path, NULL,
+	if (xhp_payload_load(path, &p, NULL, NULL, &err))
+		return diag_refuse(e->d, e->out_path, NULL,
 				   "internal error: the payload reader refuses the result: %s", err.msg);
-	}
-	if (p.nfuncs != e->nchanged) {
-		unlink(path);
-		rc = diag_refuse(e->d, path, NULL,
+	if (p.nfuncs != e->nchanged)
+		rc = diag_refuse(e->d, e->out_path, NULL,
 				 "internal error: %zu functions written, the reader sees %zu",
 				 e->nchanged, p.nfuncs);
-	}
 	xhp_payload_free(&p);
 	return rc;
 }

@@ -268,7 +268,8 @@ static void compute_build_id(const struct out *o, uint8_t id[20])
 	sha1_final(&c, id);
 }
 
-int out_write(struct out *o, const char *path, struct xhp_build_id *bid, struct diag *d)
+int out_write(struct out *o, const char *path, struct xhp_build_id *bid,
+	      int (*check)(void *arg, const char *tmp), void *arg, struct diag *d)
 {
 	char *tmp = xhp_asprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd, rc;
@@ -290,6 +291,10 @@ int out_write(struct out *o, const char *path, struct xhp_build_id *bid, struct 
 	if (fsync(fd) && !rc)
 		rc = diag_refuse(d, path, NULL, "fsync: %s", strerror(errno));
 	close(fd);
+	/* checked before it takes the name: a refused result never replaces
+	 * what was there */
+	if (!rc && check)
+		rc = check(arg, tmp);
 	if (!rc && rename(tmp, path))
 		rc = diag_refuse(d, path, NULL, "rename: %s", strerror(errno));
 	if (rc)

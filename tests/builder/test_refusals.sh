@@ -157,8 +157,11 @@ static const char big[3 << 20] = { 1 };
 int f(int x) { return x + big[x & 0xffff]; }
 EOF
 	mini_build t
+	echo previous >"$OUT"
 	engine
-	assert_refused "$OUT: " "more than the 2097152 Xen takes for a payload"
+	assert_rc 1
+	assert_err_line "$OUT: " "more than the 2097152 Xen takes for a payload"
+	assertEquals "what was at the output is untouched" "previous" "$(cat "$OUT")"
 }
 
 test_nothing_changed() {
