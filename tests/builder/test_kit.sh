@@ -153,6 +153,11 @@ test_refusals() {
 	assert_refused "the patches change no object code of the hypervisor"
 }
 
+test_header_change_reaching_init_code() {
+	payload hdr --patch "$PATCHES/iocap-header.patch"
+	assert_refused "arch/x86/dom0_build.init.o: dom0_setup_permissions: changed __init code"
+}
+
 test_patch_that_does_not_apply() {
 	sed 's/return XEN_EXTRAVERSION;/return XEN_EXTRAVERSION_NOT_THERE;/' "$PATCHES/extra-version.patch" >"$T/stale.patch"
 	payload stale --patch "$T/stale.patch"
