@@ -14,7 +14,9 @@
 # STACKS-ON: "hypervisor" or the name of the payload below; CHECK: what dom0
 # sees once NAME is applied, either "file=/sys/hypervisor/...=VALUE" (the
 # whole content, VALUE may end in * for a prefix), "dmesg=TEXT" (a line of
-# `xl dmesg`), or "refused" (the build itself fails with exit 1; no file).
+# `xl dmesg`), "alive" (nothing to see: the host keeps running -- a payload
+# replacing hot code such as context_switch), or "refused" (the build itself
+# fails with exit 1; no file).
 # Exit 0 when every payload was built and every refusal refused.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -74,7 +76,9 @@ one xhp-hooks hypervisor "dmesg=xen-hotpatch: hooks payload applied" \
 	"load/unload hooks; compiled_by ends in @hooks.xen-hotpatch" --patch "$patches/hooks.patch"
 one xhp-prepost hypervisor "dmesg=xen-hotpatch: xhp-prepost: pre-apply" \
 	"pre-apply/post-revert hooks (no REPLACE with it)" --patch "$patches/prepost-hooks.patch"
-for r in refuse-data refuse-init refuse-layout refuse-noop; do
+one xhp-ldt hypervisor alive \
+	"a header change: context_switch() and do_mmuext_op() replaced" --patch "$patches/ldt-header.patch"
+for r in refuse-data refuse-init refuse-layout refuse-noop iocap-header; do
 	one "xhp-$r" hypervisor refused "$(sed -n 1p "$patches/$r.patch")" --patch "$patches/$r.patch" 2>/dev/null
 done
 exit "$rc"

@@ -153,6 +153,13 @@ test_refusals() {
 	assert_refused "the patches change no object code of the hypervisor"
 }
 
+test_header_change_rebuilds_its_users() {
+	payload ldt --patch "$PATCHES/ldt-header.patch"
+	assert_built
+	assert_lines "context_switch
+do_mmuext_op" "$(funcs | cut -d' ' -f1)" "the functions load_LDT() is inlined into"
+}
+
 test_header_change_reaching_init_code() {
 	payload hdr --patch "$PATCHES/iocap-header.patch"
 	assert_refused "arch/x86/dom0_build.init.o: dom0_setup_permissions: changed __init code"
