@@ -2,8 +2,9 @@
 /*
  * Pairing each element of the patched object with its original ("twin").
  *
- * Functions: the same name, else the same base name when it is unique on
- * both sides (GCC's "f.constprop.0" may come back as "f.constprop.1").
+ * Functions: the same name only. A clone GCC numbered differently
+ * ("f.isra.0" -> "f.isra.1") may have another calling convention: it is a
+ * new function, and the callers that call it change with it.
  * Objects: globals and unnumbered statics by name. Numbered statics
  * ("calls.2", "__func__.7") may be renumbered by the patch: a read-only one
  * is paired with an original of the same base name and the same content, a
@@ -49,31 +50,6 @@ static struct osym *by_name(struct obj *o, const struct osym *p)
 		if (candidate(p, &o->syms[i]) && !strcmp(o->syms[i].name, p->name))
 			return &o->syms[i];
 	return NULL;
-}
-
-/* The only element of o with p's base name, if p's base name is unique
- * among the unpaired elements of p's own object too. */
-static struct osym *by_unique_base(struct obj *po, struct obj *o, const struct osym *p)
-{
-	char want[NAME_MAX_LEN], base[NAME_MAX_LEN];
-	struct osym *hit = NULL;
-	size_t i, mine = 0;
-
-	sym_base_name(p->name, want, sizeof(want));
-	for (i = 0; i < po->nsyms; i++) {
-		sym_base_name(po->syms[i].name, base, sizeof(base));
-		if (eligible(&po->syms[i]) && po->syms[i].type == p->type && !strcmp(base, want))
-			mine++;
-	}
-	for (i = 0; i < o->nsyms && mine == 1; i++) {
-		sym_base_name(o->syms[i].name, base, sizeof(base));
-		if (!candidate(p, &o->syms[i]) || strcmp(base, want))
-			continue;
-		if (hit)
-			return NULL;
-		hit = &o->syms[i];
-	}
-	return hit;
 }
 
 static bool shares_user(const struct osym *p, const struct osym *o)
@@ -147,12 +123,6 @@ static void pair_functions(struct pair *pr)
 		struct osym *p = &pr->p.syms[i], *o;
 
 		if (eligible(p) && p->type == STT_FUNC && (o = by_name(&pr->o, p)))
-			twin(p, o);
-	}
-	for (i = 0; i < pr->p.nsyms; i++) {
-		struct osym *p = &pr->p.syms[i], *o;
-
-		if (eligible(p) && p->type == STT_FUNC && (o = by_unique_base(&pr->p, &pr->o, p)))
 			twin(p, o);
 	}
 }

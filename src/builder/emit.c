@@ -174,10 +174,13 @@ static void put_le(uint8_t *p, uint64_t v, unsigned n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Changed functions are patched in place, but for .cold parts (entered
+ * from their parent only), GCC clones (their callers move instead, see
+ * policy.c) and functions whose original is __init. */
 static bool gets_funcs_entry(const struct osym *s)
 {
 	return sym_is_func(s) && s->state == ST_CHANGED && s->out >= 0 && !sym_is_cold(s) &&
-	       !sec_is_init(s->twin->sec);
+	       !sym_is_clone(s) && !sec_is_init(s->twin->sec);
 }
 
 /* Xen writes a 5-byte jump, after the 4-byte ENDBR64 when there is one. */
@@ -288,7 +291,7 @@ int emit_symbol_names(struct engine *e)
 		const struct osym *s = pl->elem;
 		char *name;
 
-		if (!s || !(s->state == ST_NEW || sym_is_cold(s) ||
+		if (!s || !(s->state == ST_NEW || sym_is_cold(s) || sym_is_clone(s) ||
 			    (sym_is_func(s) && s->state == ST_CHANGED && !gets_funcs_entry(s))))
 			continue;
 		name = xhp_asprintf("%s#%s", e->name, s->name);

@@ -430,6 +430,13 @@ bool sym_is_cold(const struct osym *s)
 	       (p[5] == '\0' || p[5] == '.');
 }
 
+bool sym_is_clone(const struct osym *s)
+{
+	return s->type == STT_FUNC && s->bind == STB_LOCAL &&
+	       (strstr(s->name, ".isra.") || strstr(s->name, ".constprop.") ||
+		strstr(s->name, ".part."));
+}
+
 bool sym_is_func(const struct osym *s)
 {
 	return s->is_elem && s->type == STT_FUNC;

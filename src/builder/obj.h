@@ -117,6 +117,8 @@ bool sec_is_special(const struct osec *s);
  * Writes at most n bytes (NUL included). */
 void sym_base_name(const char *name, char *out, size_t n);
 bool sym_is_cold(const struct osym *s);		/* "f.cold", "f.cold.3" */
+/* A local function GCC cloned: "f.isra.0", "f.constprop.1", "f.part.0" */
+bool sym_is_clone(const struct osym *s);
 bool sym_is_func(const struct osym *s);
 bool sym_is_object(const struct osym *s);
 

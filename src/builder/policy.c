@@ -9,9 +9,10 @@
  * other objects reads the old copy).
  *
  * Carried along: a changed "f.cold" piece makes f changed (f jumps into it
- * anywhere); a changed read-only static is copied into the payload and
- * every function of the object that uses it is replaced too, so no
- * running code keeps reading the old copy.
+ * anywhere); a changed GCC clone makes its callers changed (it keeps its
+ * name but not necessarily its calling convention); a changed read-only
+ * static is copied into the payload and every function of the object that
+ * uses it is replaced too, so no running code keeps reading the old copy.
  */
 #include <string.h>
 
@@ -78,6 +79,23 @@ static int changed_object(struct engine *e, struct pair *pr, struct osym *s)
 	return changed_readonly(e, pr, s, 0);
 }
 
+/* A GCC clone (f.isra.0, f.constprop.1, f.part.0) has the calling
+ * convention GCC chose for this build: a changed one may expect other
+ * arguments under the same name. It is not patched in place; every function
+ * calling it moves to the payload and calls the new copy. */
+static int changed_clone(struct engine *e, struct pair *pr, struct osym *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nusers; i++) {
+		struct osym *u = s->users[i];
+
+		if (u->type == STT_FUNC && !sec_is_init(u->sec))
+			mark_changed(e, pr, u, "calls a changed GCC clone");
+	}
+	return 0;
+}
+
 static int check_changed(struct engine *e, struct pair *pr, struct osym *s)
 {
 	if (sec_is_init(s->sec) || sec_is_init(s->twin->sec)) {
@@ -95,6 +113,8 @@ static int check_changed(struct engine *e, struct pair *pr, struct osym *s)
 		return changed_object(e, pr, s);
 	if (sym_is_cold(s) && s->parent)
 		mark_changed(e, pr, s->parent, "its .cold part changed");
+	if (sym_is_clone(s))
+		return changed_clone(e, pr, s);
 	return 0;
 }
 

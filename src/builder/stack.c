@@ -102,7 +102,7 @@ static const char *kind_of(const struct osym *s)
 {
 	if (s->state == ST_NEW)
 		return "new";
-	if (s->state == ST_CHANGED && sym_is_func(s) && !sym_is_cold(s))
+	if (s->state == ST_CHANGED && sym_is_func(s) && !sym_is_cold(s) && !sym_is_clone(s))
 		return "changed";
 	return "copied";
 }

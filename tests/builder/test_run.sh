@@ -108,6 +108,26 @@ EOF2
 	assert_runs_patched
 }
 
+test_changed_gcc_clone_moves_its_callers() {
+	# GCC clones scale() with k=3 propagated; once b() passes 4 the clone
+	# keeps k: same name, another calling convention. It is not patched in
+	# place: both callers are replaced and call the new copy
+	cat <<'EOF2' | orig t
+static int __attribute__((noinline)) scale(const int *p, int k, int unused) { return *p * k + 1; }
+int __attribute__((noinline)) a(int x) { return scale(&x, 3, 0); }
+int __attribute__((noinline)) b(int x) { return scale(&x, 3, 1) + 1; }
+int test_main(void) { printk("%d %d\n", a(2), b(5)); return 0; }
+EOF2
+	sed 's/return scale(&x, 3, 1) + 1;/return scale(\&x, 4, 1) + 1;/' "$T/o/common/t.c" | patched t
+	run_build t
+	engine
+	assert_built
+	assert_lines "a
+b" "$(funcs | cut -d' ' -f1)" "both callers are replaced, the clone is not patched"
+	assert_out_has "copied common/t.c scale.constprop.0.isra.0"
+	assert_runs_patched
+}
+
 test_load_hook_runs() {
 	cat <<'EOF2' | orig t
 int f(int x) { return x + 1; }
