@@ -65,7 +65,7 @@ one xhp-extra hypervisor "file=/sys/hypervisor/version/extra=.5-hotpatched" \
 one xhp-compiled-by xhp-extra "file=/sys/hypervisor/compilation/compiled_by=xen-hotpatch@lists.alioth.debian.org" \
 	"stacked on xhp-extra" --patch "$patches/compiled-by.patch"
 one xhp-changeset hypervisor "file=/sys/hypervisor/properties/changeset=xen-hotpatch changeset" \
-	"a case of do_xen_version() copying to the guest" --patch "$patches/changeset.patch"
+	"a case of do_xen_version() copying to the guest (and compat_xen_version(), 32-bit guests)" --patch "$patches/changeset.patch"
 one xhp-date-count hypervisor "file=/sys/hypervisor/compilation/compile_date=Sat Nov 29 13:52:25 UTC 2025, read *" \
 	"new statics in xen_compile_date()" --patch "$patches/compile-date-count.patch"
 one xhp-cumulative hypervisor "file=/sys/hypervisor/properties/changeset=xen-hotpatch changeset" \
