@@ -47,6 +47,7 @@ static int load_sections(struct obj *o, struct diag *d)
 
 		s->idx = i;
 		s->out = -1;
+		s->path = o->path;
 		if (!scn || !gelf_getshdr(scn, &s->sh))
 			return elf_fail(d, o->path, "section header");
 		s->name = elf_strptr(o->elf, shstrndx, s->sh.sh_name);
@@ -254,6 +255,7 @@ void obj_free(struct obj *o)
 	for (i = 0; i < o->nsecs; i++) {
 		free(o->secs[i].rela);
 		free(o->secs[i].elems);
+		free(o->secs[i].insn);
 	}
 	for (i = 0; i < o->nsyms; i++)
 		free(o->syms[i].users);

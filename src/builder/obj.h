@@ -51,6 +51,11 @@ struct osec {
 	 * read-only data, jump tables); -1 when not placed. */
 	int out;
 	uint64_t out_off;
+	const char *path;	/* the object file, for the disassembler */
+	/* instruction start offsets (text sections, read on demand) */
+	uint64_t *insn;
+	size_t ninsn;
+	bool insn_read;
 };
 
 struct osym {
@@ -95,6 +100,11 @@ const char *obj_file_symbol(const struct obj *o);
 /* The element whose range holds off (start <= off < end), else one that
  * ends exactly at off; NULL if none. */
 struct osym *sec_elem_at(const struct osec *s, uint64_t off);
+/* Where the instruction holding offset off of text section s ends (its
+ * successor's offset), from objdump's disassembly of the section; 0 when
+ * unknown. Used to tell which of several small variables a PC-relative
+ * reference means: the target is raw + (end - off). */
+uint64_t sec_insn_end(struct osec *s, uint64_t off);
 /* RELA entries of s with offset in [from, to): first index and count. */
 size_t sec_rela_range(const struct osec *s, uint64_t from, uint64_t to, size_t *first);
 

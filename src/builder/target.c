@@ -82,9 +82,30 @@ static void classify_const(struct osec *sec, int64_t at, int64_t raw, struct tar
 	t->rel = raw - (int64_t)t->start;
 }
 
+/* A PC-relative reference from code: the instruction's end says where it
+ * points (raw + end - field). */
+static bool disambiguate(const struct osec *from, const struct orela *r, int64_t raw,
+			 struct osym **hit)
+{
+	uint64_t end;
+	struct osym *e;
+
+	if (!pc_relative(r->type) || !sec_is_text(from))
+		return false;
+	end = sec_insn_end((struct osec *)from, r->off);
+	if (end <= r->off || end - r->off > 15)
+		return false;
+	e = sec_elem_at(r->sym->sec, (uint64_t)(raw + (int64_t)(end - r->off)));
+	if (!e)
+		return false;
+	*hit = e;
+	return true;
+}
+
 /* A reference by section symbol or label into a section that is not
  * mergeable: the element the probes land in. */
-static void classify_located(struct osec *sec, int64_t raw, const int64_t *probes,
+static void classify_located(const struct osec *from, const struct orela *r,
+			     struct osec *sec, int64_t raw, const int64_t *probes,
 			     size_t n, struct target *t)
 {
 	struct osym *hit = NULL;
@@ -122,6 +143,11 @@ static void classify_located(struct osec *sec, int64_t raw, const int64_t *probe
 	}
 	if (!hit)
 		return set_none(t, "reference into a part of a section that no symbol covers");
+	if (t->ambiguous && disambiguate(from, r, raw, &hit)) {
+		t->ambiguous = false;
+		t->cands[0] = hit;
+		t->ncands = 1;
+	}
 	t->kind = T_ELEM;
 	t->elem = hit;
 	t->start = hit->start;
@@ -169,7 +195,7 @@ void classify(const struct osec *from, const struct orela *r, const int64_t *pro
 			return classify_string(sym->sec, at, raw, t);
 		return classify_const(sym->sec, at, raw, t);
 	}
-	classify_located(sym->sec, raw, probes, nprobes, t);
+	classify_located(from, r, sym->sec, raw, probes, nprobes, t);
 }
 
 void target_anon(struct osec *sec, uint64_t start, uint64_t len, int64_t raw, struct target *t)

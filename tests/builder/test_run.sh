@@ -128,6 +128,34 @@ b" "$(funcs | cut -d' ' -f1)" "both callers are replaced, the clone is not patch
 	assert_runs_patched
 }
 
+test_small_variables_of_a_shared_section() {
+	# 1-byte options side by side in .data.read_mostly, read with
+	# "cmpb $0, x(%rip)": which one a reference means depends on the
+	# instruction's length. The patch adds one more, moving the others.
+	cat <<'EOF2' | orig t
+static _Bool __read_mostly opt_a = 1;
+static _Bool __read_mostly opt_b;
+static _Bool __read_mostly opt_c = 1;
+void __attribute__((noinline)) set_opts(int a, int b, int c) { opt_a = a; opt_b = b; opt_c = c; }
+int __attribute__((noinline)) check(void) { return (opt_a ? 1 : 0) + (opt_b ? 2 : 0) + (opt_c ? 4 : 0); }
+int test_main(void) { printk("%d ", check()); set_opts(0, 1, 1); printk("%d\n", check()); return 0; }
+EOF2
+	cat <<'EOF2' | patched t
+static _Bool __read_mostly opt_new = 1;
+static _Bool __read_mostly opt_a = 1;
+static _Bool __read_mostly opt_b;
+static _Bool __read_mostly opt_c = 1;
+void __attribute__((noinline)) set_opts(int a, int b, int c) { opt_a = a; opt_b = b; opt_c = c; }
+int __attribute__((noinline)) check(void) { return (opt_a ? 1 : 0) + (opt_b ? 2 : 0) + (opt_c ? 4 : 0) + (opt_new ? 8 : 0); }
+int test_main(void) { printk("%d ", check()); set_opts(0, 1, 1); printk("%d\n", check()); return 0; }
+EOF2
+	run_build t
+	engine
+	assert_built
+	assertEquals "funcs" "check" "$(funcs | cut -d' ' -f1)"
+	assert_runs_patched
+}
+
 test_load_hook_runs() {
 	cat <<'EOF2' | orig t
 int f(int x) { return x + 1; }
