@@ -62,18 +62,18 @@ one() {
 
 one xhp-extra hypervisor "file=/sys/hypervisor/version/extra=.5-hotpatched" \
 	"a literal in xen_extra_version()" --patch "$patches/extra-version.patch"
-one xhp-compiled-by xhp-extra "file=/sys/hypervisor/compilation/compiled_by=xen-hotpatch@lists.alioth.debian.org" \
+one xhp-compiled-by xhp-extra "file=/sys/hypervisor/compilation/compiled_by=xen-hotpatch" \
 	"stacked on xhp-extra" --patch "$patches/compiled-by.patch"
 one xhp-changeset hypervisor "file=/sys/hypervisor/properties/changeset=xen-hotpatch changeset" \
 	"a case of do_xen_version() copying to the guest (and compat_xen_version(), 32-bit guests)" --patch "$patches/changeset.patch"
-one xhp-date-count hypervisor "file=/sys/hypervisor/compilation/compile_date=Sat Nov 29 13:52:25 UTC 2025, read *" \
-	"new statics in xen_compile_date()" --patch "$patches/compile-date-count.patch"
+one xhp-date-count hypervisor "file=/sys/hypervisor/compilation/compile_date=read *" \
+	"new statics in xen_compile_date(): N grows with every read" --patch "$patches/compile-date-count.patch"
 one xhp-cumulative hypervisor "file=/sys/hypervisor/properties/changeset=xen-hotpatch changeset" \
 	"extra-version + changeset + compile-date-count, for REPLACE" --cumulative \
 	--patch "$patches/extra-version.patch" --patch "$patches/changeset.patch" \
 	--patch "$patches/compile-date-count.patch"
 one xhp-hooks hypervisor "dmesg=xen-hotpatch: hooks payload applied" \
-	"load/unload hooks; compiled_by ends in @hooks.xen-hotpatch" --patch "$patches/hooks.patch"
+	"load/unload hooks (and xen_compile_system_maintainer_domain(), which sysfs does not show)" --patch "$patches/hooks.patch"
 one xhp-prepost hypervisor "dmesg=xen-hotpatch: xhp-prepost: pre-apply" \
 	"pre-apply/post-revert hooks (no REPLACE with it)" --patch "$patches/prepost-hooks.patch"
 one xhp-ldt hypervisor alive \
