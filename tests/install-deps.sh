@@ -9,7 +9,9 @@ libcmocka-dev shunit2 shellcheck valgrind binutils jq
 rpm dnf createrepo-c rpmlint
 debhelper dpkg-dev lintian fakeroot debootstrap jq perl dash
 dracut-core cpio kmod zstd xz-utils
-qemu-system-x86 qemu-utils e2fsprogs systemd"
+qemu-system-x86 qemu-utils e2fsprogs systemd
+python3-dev dh-python python3-pytest python3-mypy python3-prometheus-client
+prometheus ansible-core"
 
 missing=""
 for p in $PKGS; do
