@@ -121,7 +121,7 @@ static int out_target(struct engine *e, const struct placed *pl, const struct ta
 		return 0;
 	case T_CONST:
 	case T_ANON:
-		c = placed_find(e, t->sec, t->start);
+		c = placed_cover(e, t->sec, t->start, t->len);
 		if (!c)
 			break;
 		*sym = out_secsym(&e->out, c->out);

@@ -78,6 +78,8 @@ int policy_pair(struct engine *e, struct pair *pr);
 /* place.c */
 int place_all(struct engine *e);
 struct placed *placed_find(struct engine *e, const struct osec *sec, uint64_t off);
+/* A copied range of sec holding all of [start, start + len). */
+struct placed *placed_cover(struct engine *e, const struct osec *sec, uint64_t start, uint64_t len);
 size_t placed_add(struct engine *e, struct pair *pr, struct osec *sec, uint64_t start,
 		  uint64_t len, int out, enum pmode mode);
 const char *placed_user(const struct placed *pl);

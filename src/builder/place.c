@@ -62,6 +62,19 @@ size_t placed_add(struct engine *e, struct pair *pr, struct osec *sec, uint64_t 
 	return e->nplaced++;
 }
 
+struct placed *placed_cover(struct engine *e, const struct osec *sec, uint64_t start, uint64_t len)
+{
+	size_t i;
+
+	for (i = 0; i < e->nplaced; i++) {
+		struct placed *pl = &e->placed[i];
+
+		if (pl->sec == sec && pl->start <= start && start + len <= pl->start + pl->len)
+			return pl;
+	}
+	return NULL;
+}
+
 struct placed *placed_find(struct engine *e, const struct osec *sec, uint64_t off)
 {
 	size_t i;
@@ -220,7 +233,9 @@ static int need_undef(struct engine *e, struct pair *pr, const struct target *t,
 
 static int need_chunk(struct engine *e, struct pair *pr, const struct target *t, const char *user)
 {
-	if (placed_find(e, t->sec, t->start))
+	/* a chunk already copied must hold all of this one: two alternatives
+	 * may start their replacements at one offset, the first empty */
+	if (placed_cover(e, t->sec, t->start, t->len))
 		return 0;
 	if (sec_is_init(t->sec))
 		return diag_refuse(e->d, pr->p.src, user, "refers to __init section %s",

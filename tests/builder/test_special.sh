@@ -95,6 +95,29 @@ R_X86_64_PC32 .altinstr_replacement+0" "$(relas .altinstructions | sed 's/+[0-9a
 		"original in .text, replacement in .altinstr_replacement"
 }
 
+test_two_alternatives_whose_replacements_start_at_one_offset() {
+	# ALTERNATIVE_2 with an empty first replacement: both start at the
+	# same offset of .altinstr_replacement, the second 3 bytes long
+	cat <<'EOF' | orig t
+void two_alts(int *p)
+{
+	asm volatile("661: .byte 0x0f, 0x1f, 0x00\n662:\n"
+		     " .pushsection .altinstructions, \"a\", @progbits\n"
+		     " .long 661b - ., 663f - .\n .word 0x26f\n .byte 662b - 661b, 664f - 663f, 0, 0\n"
+		     " .long 661b - ., 665f - .\n .word 0x270\n .byte 662b - 661b, 666f - 665f, 0, 0\n"
+		     " .popsection\n .pushsection .altinstr_replacement, \"ax\", @progbits\n"
+		     "663:\n664:\n665: .byte 0x0f, 0x01, 0xca\n666:\n .popsection" ::: "memory");
+	*p = 1;
+}
+EOF
+	sed 's/\*p = 1;/*p = 2;/' "$T/o/common/t.c" | patched t
+	mini_build t
+	engine
+	assert_built
+	assertEquals "two alt_instr" 28 "$(sec_size .altinstructions)"
+	assertEquals "the 3-byte replacement, once" 3 "$(sec_size .altinstr_replacement)"
+}
+
 test_hooks_go_to_their_sections() {
 	cat <<'EOF' | orig t
 int f(int x) { return x + 1; }

@@ -13,6 +13,11 @@
  *                           load hooks, then runs test_main()
  * Any other relocation type, an undefined symbol or an out-of-range
  * displacement makes it exit 3 with a message.
+ *
+ * The test gives the engine this executable's symbols moved to Xen's
+ * virtual addresses (objcopy --adjust-vma=HARNESS_DELTA): the harness takes
+ * $HARNESS_DELTA back off every address the payload names (SHN_ABS symbols,
+ * old_addr).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -53,6 +58,8 @@ asm(".globl __x86_return_thunk\n.hidden __x86_return_thunk\n__x86_return_thunk: 
     "__x86_indirect_thunk_rax: jmp *%rax\n"
     ".globl __x86_indirect_thunk_nt_rax\n.hidden __x86_indirect_thunk_nt_rax\n"
     "__x86_indirect_thunk_nt_rax: jmp *%rax\n");
+
+static uint64_t delta;	/* $HARNESS_DELTA */
 
 static void die(const char *what)
 {
@@ -113,7 +120,7 @@ static void load_sections(struct image *im)
 static uint64_t sym_value(const struct image *im, const Elf64_Sym *sym)
 {
 	if (sym->st_shndx == SHN_ABS)
-		return sym->st_value;
+		return sym->st_value - delta;
 	if (sym->st_shndx == SHN_UNDEF || sym->st_shndx >= im->eh->e_shnum ||
 	    !im->addr[sym->st_shndx])
 		die("symbol neither absolute nor in a loaded section");
@@ -182,6 +189,7 @@ static void apply(const struct image *im)
 		memcpy(&old_addr, e + 16, 8);
 		if (!old_addr || !new_addr || e[32] != 2)
 			die("bad .livepatch.funcs entry");
+		old_addr -= delta;
 		write_jump((uint8_t *)(uintptr_t)old_addr, (uint8_t *)(uintptr_t)new_addr);
 	}
 	for (i = 0; hs > 0 && i < im->sh[hs].sh_size / 8; i++) {
@@ -218,6 +226,8 @@ static void load(const char *path)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (getenv("HARNESS_DELTA"))
+		delta = strtoull(getenv("HARNESS_DELTA"), NULL, 16);
 	if (argc > 1)
 		load(argv[1]);
 	return test_main();
