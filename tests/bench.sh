@@ -105,6 +105,11 @@ else
 	echo "python: the bindings do not build here (python3-dev missing?): no figures"
 fi
 
+if [ -x "$top/tests/bench-builder.sh" ]; then
+	echo
+	"$top/tests/bench-builder.sh" || echo "(payload-builder figures unavailable: exit $?)"
+fi
+
 if [ -x "$top/tests/bench-realxen.sh" ]; then
 	echo
 	echo "real Xen under QEMU:"

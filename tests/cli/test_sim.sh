@@ -101,12 +101,12 @@ test_replace_whose_revert_fails_halfway_leaves_the_lower_part() {
 	assertEquals "the REPLACE's rc" "-22" "$(sim_q '[.actions[] | select(.op == "replace")][0].rc')"
 }
 
+# A foreign payload (loaded by another root) makes the tool read the whole
+# list by LIST; the names it knows alone it reads by GET.
 test_list_paging_with_another_toolstack() {
-	# someone else's payload is loaded: the tool has to LIST (with only its
-	# own payloads it reads them by GET; test_status.sh)
 	foreign_setup
 	XEN_HOTPATCH_SIM_LIST_PAGE=1 XEN_HOTPATCH_SIM_LIST_CHURN=2 xhp status
-	assert_rc 3
+	assert_rc 3 # read whole: out of sync only because of the foreign payload
 	assert_out_has "(foreign: not loaded by xen-hotpatch)"
 	XEN_HOTPATCH_SIM_LIST_PAGE=1 XEN_HOTPATCH_SIM_LIST_CHURN=1000 xhp status
 	assertNotEquals "status while the list keeps changing: $(_ctx)" 0 "$RC"

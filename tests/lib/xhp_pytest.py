@@ -116,7 +116,7 @@ class Host:
 def host(tmp_path, monkeypatch):
     monkeypatch.setenv("XEN_HOTPATCH_RUN_DIR", str(tmp_path / "run"))
     monkeypatch.delenv("XEN_HOTPATCH_SIM_FAIL", raising=False)
-    monkeypatch.delenv("XEN_HOTPATCH_SIM_DELAY", raising=False)
+    monkeypatch.delenv("XEN_HOTPATCH_SIM_WORK_MS", raising=False)
     monkeypatch.delenv("XEN_HOTPATCH_CMDLINE", raising=False)
     return Host(tmp_path)
 

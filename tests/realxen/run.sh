@@ -311,7 +311,7 @@ boot_it_stages() {
 		initramfs_check s4 it-hook-says-quarantined "the init-bottom script's log names rx-crash quarantined" \
 			'rx-crash.*quarantin|quarantin.*rx-crash'
 		initramfs_check s4 it-hook-reapplied "the tool's apply lines, through the init-bottom script" \
-			'apply rx-r1 \.\.\. '
+			'apply rx-r1([^0-9A-Za-z._-]|$)'
 	fi
 }
 
