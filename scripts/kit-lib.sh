@@ -269,6 +269,9 @@ kit_make() {
 	_top=$1
 	shift
 	(
+		# the caller's build settings are not the kit's (Xen's make reads CFLAGS
+		# from the environment; a calling make hands down its MAKEFLAGS)
+		unset CFLAGS CXXFLAGS CPPFLAGS LDFLAGS FFLAGS MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
 		for _v in $KIT_ENV_VARS; do
 			eval "_val=\${KIT_ENV_$_v-}"
 			_val=$(kit_subst "$_val" "$KIT_BUILD_DIR" "$_top")
