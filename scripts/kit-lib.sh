@@ -21,6 +21,11 @@
 #   kit_objects          every object with a recorded build command
 #   kit_make TOP ARG...  make in TOP/xen with the kit's make variables and environment
 #   kit_build_id ELF     print the GNU build-id of ELF
+#   kit_pkg_relations deb|rpm
+#                        what a package of the kit provides and needs, one line each:
+#                        "provides REL" (the build-id), "requires REL" (the exact
+#                        compiler and binutils packages when the kit names them for
+#                        that package manager; for rpm otherwise their commands' paths)
 #   kit_env_put FILE KEY VALUE
 #                        append KEY='VALUE' to a kit.env (the one quoting rule)
 #
@@ -284,4 +289,30 @@ kit_make() {
 		done
 		cd "$_top" && make -C "$KIT_XEN_DIR" "$@"
 	)
+}
+
+kit_pkg_relations() {
+	case $1 in
+	deb) printf 'provides xen-hotpatch-kit-id-%s\n' "$XEN_BUILD_ID"; _mgr=dpkg ;;
+	rpm) printf 'provides xen-hotpatch-kit(%s)\n' "$XEN_BUILD_ID"; _mgr=rpm ;;
+	*) kit_err "kit_pkg_relations: deb or rpm, not '$1'"; return 1 ;;
+	esac
+	if [ "${KIT_TOOLCHAIN_PACKAGER:-}" = "$_mgr" ]; then
+		for _p in CC BINUTILS; do
+			eval "_name=\${KIT_${_p}_PACKAGE:-} _ver=\${KIT_${_p}_PACKAGE_VERSION:-}"
+			if [ -z "$_name" ] || [ -z "$_ver" ]; then continue; fi
+			if [ "$1" = deb ]; then
+				printf 'requires %s (= %s)\n' "$_name" "$_ver"
+			else
+				printf 'requires %s = %s\n' "$_name" "$_ver"
+			fi
+		done
+	elif [ "$1" = rpm ]; then
+		for _c in "$KIT_CC" "$KIT_LD"; do
+			case $_c in
+			/*) printf 'requires %s\n' "$_c" ;;
+			*) printf 'requires %s\n' "$(command -v "$_c" 2>/dev/null || echo "/usr/bin/$_c")" ;;
+			esac
+		done
+	fi
 }

@@ -101,16 +101,21 @@ mkpkg_rpm_fill() {
 	}' "$2"
 }
 
-mkpkg_rpm() {
-	command -v rpmbuild >/dev/null 2>&1 || die "rpmbuild not found (install rpm-build)"
-	mkpkg_rpm_find_support
-
+# MKPKG_NAME, MKPKG_VERSION and MKPKG_RELEASE are valid in a spec (also used
+# by mkpkg-kit-rpm.sh).
+mkpkg_rpm_check_names() {
 	printf '%s\n' "$MKPKG_NAME" | grep -Eq '^[A-Za-z0-9][A-Za-z0-9._+-]*$' ||
 		die "--name $MKPKG_NAME: not a valid package name"
 	for v in "$MKPKG_VERSION" "$MKPKG_RELEASE"; do
 		printf '%s\n' "$v" | grep -Eq '^[A-Za-z0-9._+~^]+$' ||
 			die "version/release '$v': use letters, digits and . _ + ~ ^ (no '-')"
 	done
+}
+
+mkpkg_rpm() {
+	command -v rpmbuild >/dev/null 2>&1 || die "rpmbuild not found (install rpm-build)"
+	mkpkg_rpm_find_support
+	mkpkg_rpm_check_names
 
 	w=$MKPKG_WORK/rpm
 	t=$w/template

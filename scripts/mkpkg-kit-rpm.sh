@@ -1,0 +1,81 @@
+# shellcheck shell=sh
+# shellcheck disable=SC2154 # prog, die, lib and the MKPKG_* / KIT_* values come from mkpkg-kit.sh
+# RPM part of `xen-hotpatch-mkpkg --kit`: a spec from kit.spec.in, built with
+# rpmbuild -bb --nodeps (the build host's rpmdb need not know the build tools).
+# The macros (macros.xen-hotpatch-kit), the generator (xen_hotpatch_kit.attr,
+# xen-hotpatch-kit-rpmdeps) and the template come from $XEN_HOTPATCH_KIT_RPM (a
+# folder holding them), a source tree's spec/ folder, or the installed
+# xen-hotpatch-build (rpm's macro path and fileattrs folder,
+# /usr/share/xen-hotpatch/build/kit.spec.in).
+
+mkpkg_kit_rpm_support() {
+	MKPKG_KIT_RPM=${XEN_HOTPATCH_KIT_RPM:-}
+	if [ -z "$MKPKG_KIT_RPM" ] && [ -f "$lib/../spec/macros.xen-hotpatch-kit" ]; then
+		MKPKG_KIT_RPM=$(cd "$lib/../spec" && pwd)
+	fi
+	if [ -n "$MKPKG_KIT_RPM" ]; then
+		for f in macros.xen-hotpatch-kit xen_hotpatch_kit.attr xen-hotpatch-kit-rpmdeps kit.spec.in; do
+			[ -f "$MKPKG_KIT_RPM/$f" ] || die "$MKPKG_KIT_RPM/$f: missing (XEN_HOTPATCH_KIT_RPM)"
+		done
+		MKPKG_KIT_TEMPLATE=$MKPKG_KIT_RPM/kit.spec.in
+		return 0
+	fi
+	[ -f "$(rpm --eval '%{_rpmmacrodir}')/macros.xen-hotpatch-kit" ] ||
+		die "xen-hotpatch-build's RPM macros are not installed (or set XEN_HOTPATCH_KIT_RPM to a source tree's spec/)"
+	MKPKG_KIT_TEMPLATE=/usr/share/xen-hotpatch/build/kit.spec.in
+	[ -f "$MKPKG_KIT_TEMPLATE" ] || die "cannot find $MKPKG_KIT_TEMPLATE"
+}
+
+# rpmbuild options loading the macros and generator of a folder ($1), with
+# rpm's own generators kept (a private fileattrs folder linking them).
+mkpkg_kit_rpm_load() {
+	fa=$MKPKG_WORK/rpm/fileattrs
+	mkdir -p "$fa"
+	for a in "$(rpm --eval '%{_fileattrsdir}')"/*.attr; do
+		[ -f "$a" ] && ln -sf "$a" "$fa/"
+	done
+	cp "$1/xen_hotpatch_kit.attr" "$fa/"
+	printf '%s\n' --load "$1/macros.xen-hotpatch-kit" --load "$1/xen_hotpatch_kit.attr" \
+		--define "_fileattrsdir $fa" --define "__xen_hotpatch_kit_rpmdeps $1/xen-hotpatch-kit-rpmdeps"
+}
+
+mkpkg_kit_rpm() {
+	command -v rpmbuild >/dev/null 2>&1 || die "rpmbuild not found (install rpm-build)"
+	mkpkg_kit_rpm_support
+	# shellcheck source=scripts/mkpkg-rpm.sh
+	. "$lib/mkpkg-rpm.sh"	# mkpkg_rpm_check_names, mkpkg_rpm_esc, mkpkg_rpm_fill, mkpkg_rpm_changelog
+	mkpkg_rpm_check_names
+	w=$MKPKG_WORK/rpm
+	t=$w/template
+	mkdir -p "$w/SOURCES" "$w/BUILD" "$t"
+	mkpkg_kit_copy "$w/SOURCES/kit"
+	mkpkg_rpm_esc "$MKPKG_NAME" > "$t/NAME"
+	mkpkg_rpm_esc "$MKPKG_VERSION" > "$t/VERSION"
+	mkpkg_rpm_esc "$MKPKG_RELEASE" > "$t/RELEASE"
+	mkpkg_rpm_esc "$(printf '%s' "$MKPKG_SUMMARY" | tr '\n' ' ')" > "$t/SUMMARY"
+	mkpkg_rpm_esc "$(printf '%s' "$MKPKG_MAINTAINER" | tr '\n' ' ')" > "$t/PACKAGER"
+	mkpkg_rpm_esc "$(mkpkg_kit_description)" > "$t/DESCRIPTION"
+	mkpkg_rpm_esc "$(mkpkg_rpm_changelog)" > "$t/CHANGELOG"
+	spec=$w/$MKPKG_NAME.spec
+	mkpkg_rpm_fill "$t" "$MKPKG_KIT_TEMPLATE" > "$spec" || die "cannot write $spec"
+
+	set -- --define "_topdir $w" --define "_sourcedir $w/SOURCES" \
+		--define "_builddir $w/BUILD" --define "_rpmdir $MKPKG_OUTDIR" \
+		--define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm'
+	if [ -n "$MKPKG_KIT_RPM" ]; then
+		old_ifs=$IFS
+		IFS='
+'
+		# shellcheck disable=SC2046 # one option a line
+		set -- "$@" $(mkpkg_kit_rpm_load "$MKPKG_KIT_RPM")
+		IFS=$old_ifs
+	fi
+	# the generator reads the kit with this kit-lib.sh
+	if ! XEN_HOTPATCH_BUILD_LIB=$MKPKG_KIT_LIB rpmbuild -bb --nodeps "$@" "$spec" > "$w/rpmbuild.log" 2>&1; then
+		grep -v '^+ ' "$w/rpmbuild.log" | tail -n 30 >&2
+		die "rpmbuild of $MKPKG_NAME failed (see above)"
+	fi
+	sed -n 's/^Wrote: //p' "$w/rpmbuild.log" | while IFS= read -r r; do
+		printf '%s: wrote %s\n' "$prog" "$r"
+	done
+}
