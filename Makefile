@@ -174,7 +174,24 @@ deb: dist
 	rm -rf $(DEB_DIR)/src
 	@ls $(DEB_DIR)/*.deb
 
+# The Xen hypervisor with livepatch and its kit subpackage (spec/xen-livepatch.spec)
+# into $(B)/xen-rpm/RPMS and SRPMS. XEN_ORIG: Debian's orig tarball of Xen
+# 4.17.5+72 (`xen-hotpatch-build kit --debian` keeps it in its download cache).
+# The kit builder, kit macros and dependency generator are this tree's;
+# --nodeps and HOME as for `make rpm`. Takes a hypervisor build (minutes).
+XEN_RPM_TOPDIR := $(abspath $(B))/xen-rpm
+xen-livepatch-rpm:
+	@[ -f "$(XEN_ORIG)" ] || { echo "XEN_ORIG=$(XEN_ORIG): give xen_4.17.5+72-g01140da4e8.orig.tar.xz" >&2; exit 1; }
+	rm -rf $(XEN_RPM_TOPDIR)
+	mkdir -p $(XEN_RPM_TOPDIR)/SOURCES
+	cp $(XEN_ORIG) spec/xen-livepatch.config $(XEN_RPM_TOPDIR)/SOURCES/
+	sh -c '. scripts/mkpkg-kit-rpm.sh && mkpkg_kit_rpm_macros "$$1" "$$2"' sh $(abspath spec) $(XEN_RPM_TOPDIR)
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL HOME=$(XEN_RPM_TOPDIR) XEN_HOTPATCH_BUILD_LIB=$(abspath scripts) \
+	  rpmbuild -ba --nodeps --define '_topdir $(XEN_RPM_TOPDIR)' --load $(XEN_RPM_TOPDIR)/kit-rpm.macros \
+	  --define 'xen_hotpatch_build $(abspath scripts/xen-hotpatch-build)' spec/xen-livepatch.spec
+	@ls $(XEN_RPM_TOPDIR)/RPMS/*/*.rpm
+
 clean:
 	rm -rf build
 
-.PHONY: all unit asan fuzz demo check deps bench install dist clean rpm deb
+.PHONY: all unit asan fuzz demo check deps bench install dist clean rpm deb xen-livepatch-rpm

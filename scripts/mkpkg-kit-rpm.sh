@@ -26,17 +26,21 @@ mkpkg_kit_rpm_support() {
 	[ -f "$MKPKG_KIT_TEMPLATE" ] || die "cannot find $MKPKG_KIT_TEMPLATE"
 }
 
-# rpmbuild options loading the macros and generator of a folder ($1), with
-# rpm's own generators kept (a private fileattrs folder linking them).
-mkpkg_kit_rpm_load() {
-	fa=$MKPKG_WORK/rpm/fileattrs
-	mkdir -p "$fa"
+# mkpkg_kit_rpm_macros DIR WORK: write WORK/kit-rpm.macros, one file for
+# rpmbuild --load that brings the kit macros and generator of the folder DIR
+# (a source tree's spec/) with rpm's own generators kept (a private fileattrs
+# folder WORK/fileattrs linking them). Also used by `make xen-livepatch-rpm`.
+mkpkg_kit_rpm_macros() {
+	mkdir -p "$2/fileattrs" || return 1
 	for a in "$(rpm --eval '%{_fileattrsdir}')"/*.attr; do
-		[ -f "$a" ] && ln -sf "$a" "$fa/"
+		[ -f "$a" ] && ln -sf "$a" "$2/fileattrs/"
 	done
-	cp "$1/xen_hotpatch_kit.attr" "$fa/"
-	printf '%s\n' --load "$1/macros.xen-hotpatch-kit" --load "$1/xen_hotpatch_kit.attr" \
-		--define "_fileattrsdir $fa" --define "__xen_hotpatch_kit_rpmdeps $1/xen-hotpatch-kit-rpmdeps"
+	cp "$1/xen_hotpatch_kit.attr" "$2/fileattrs/" &&
+		{
+			cat "$1/macros.xen-hotpatch-kit" "$1/xen_hotpatch_kit.attr"
+			printf '%%_fileattrsdir %s/fileattrs\n' "$2"
+			printf '%%__xen_hotpatch_kit_rpmdeps %s/xen-hotpatch-kit-rpmdeps\n' "$1"
+		} > "$2/kit-rpm.macros"
 }
 
 mkpkg_kit_rpm() {
@@ -63,12 +67,8 @@ mkpkg_kit_rpm() {
 		--define "_builddir $w/BUILD" --define "_rpmdir $MKPKG_OUTDIR" \
 		--define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm'
 	if [ -n "$MKPKG_KIT_RPM" ]; then
-		old_ifs=$IFS
-		IFS='
-'
-		# shellcheck disable=SC2046 # one option a line
-		set -- "$@" $(mkpkg_kit_rpm_load "$MKPKG_KIT_RPM")
-		IFS=$old_ifs
+		mkpkg_kit_rpm_macros "$MKPKG_KIT_RPM" "$w" || die "cannot set up the kit macros of $MKPKG_KIT_RPM"
+		set -- "$@" --load "$w/kit-rpm.macros"
 	fi
 	# the generator reads the kit with this kit-lib.sh
 	if ! XEN_HOTPATCH_BUILD_LIB=$MKPKG_KIT_LIB rpmbuild -bb --nodeps "$@" "$spec" > "$w/rpmbuild.log" 2>&1; then
