@@ -4,6 +4,7 @@
 #   make check      install test dependencies (apt) when missing, run every tier
 #   make bench      print performance figures
 #   make fuzz       run the payload-reader fuzzer (FUZZ_SECONDS, default 60)
+#   make man        the manual pages (pod2man) into build/man
 #   make install    PREFIX=/usr DESTDIR=...
 #   make dist rpm deb
 
@@ -27,10 +28,14 @@ LIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -lelf -ljs
 XHP_CFLAGS += $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 
 # The xen backend is compiled in when libxenctrl is present (Debian libxen-dev).
+# Only what can reach it links libxenctrl: the tool, not the simulator's
+# control program (its package must not pull in the Xen libraries).
 WITH_XEN ?= $(shell pkg-config --exists xencontrol && echo yes || echo no)
+XEN_CFLAGS :=
+XEN_LIBS   :=
 ifeq ($(WITH_XEN),yes)
-XHP_CFLAGS += -DHAVE_XEN $(shell pkg-config --cflags xencontrol)
-LIBS       += $(shell pkg-config --libs xencontrol)
+XEN_CFLAGS := -DHAVE_XEN $(shell pkg-config --cflags xencontrol)
+XEN_LIBS   := $(shell pkg-config --libs xencontrol)
 endif
 
 MAINS    := src/main.c src/xen-hotpatch-sim.c
@@ -40,6 +45,13 @@ HDRS     := $(wildcard src/*.h)
 
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
 CMD_OBJS := $(CMD_SRCS:src/%.c=$(B)/obj/%.o)
+# src/backend-xen.c is built twice: with libxenctrl (in libxhp.a, for the
+# tool and the unit tests) and as its stub (backend-noxen.o) for
+# xen-hotpatch-sim, whose package must not pull in the Xen libraries. The
+# stub object comes before libxhp.a on the sim's link line, so the linker
+# never takes the archive's backend-xen.o (nor libxenctrl) for it.
+XEN_OBJ   := $(B)/obj/backend-xen.o
+NOXEN_OBJ := $(B)/obj/backend-noxen.o
 
 all: $(B)/xen-hotpatch $(B)/xen-hotpatch-sim
 
@@ -49,24 +61,28 @@ $(B)/obj/%.o: src/%.c $(HDRS)
 
 # xenctrl.h itself needs GNU C (anonymous unions, __align8__): only the file
 # that includes it is built as gnu11; everything else is strict C11.
-$(B)/obj/backend-xen.o: XHP_STD := -std=gnu11
+$(XEN_OBJ): XHP_STD := -std=gnu11
+$(XEN_OBJ): XHP_CFLAGS += $(XEN_CFLAGS)
+$(NOXEN_OBJ): src/backend-xen.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/libxhp.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(B)/xen-hotpatch: $(B)/obj/main.o $(CMD_OBJS) $(B)/libxhp.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/obj/main.o $(CMD_OBJS) $(B)/libxhp.a $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/obj/main.o $(CMD_OBJS) $(B)/libxhp.a $(LIBS) $(XEN_LIBS)
 
-$(B)/xen-hotpatch-sim: $(B)/obj/xen-hotpatch-sim.o $(B)/libxhp.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS)
+$(B)/xen-hotpatch-sim: $(B)/obj/xen-hotpatch-sim.o $(B)/libxhp.a $(NOXEN_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(NOXEN_OBJ) $(B)/libxhp.a $(LIBS)
 
 # ---- unit tests (cmocka), one binary per tests/unit/test-*.c -------------
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 $(B)/unit/%: tests/unit/%.c $(B)/libxhp.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS) -lcmocka
+	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS) $(XEN_LIBS) -lcmocka
 unit: $(UNIT_BINS)
 
 # ---- sanitizer build used by make check ------------------------------------
@@ -79,8 +95,8 @@ asan:
 FUZZ_SECONDS ?= 60
 $(B)/fuzz/fuzz-payload: tests/fuzz/fuzz-payload.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(@D)
-	clang -std=gnu11 $(XHP_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
-	  tests/fuzz/fuzz-payload.c $(LIB_SRCS) $(LIBS)
+	clang -std=gnu11 $(XHP_CFLAGS) $(XEN_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
+	  tests/fuzz/fuzz-payload.c $(LIB_SRCS) $(LIBS) $(XEN_LIBS)
 fuzz: $(B)/fuzz/fuzz-payload
 	tests/fuzz/run.sh $(B)/fuzz/fuzz-payload $(FUZZ_SECONDS)
 
@@ -100,9 +116,25 @@ deps:
 bench: all
 	tests/bench.sh
 
+# ---- manual pages -------------------------------------------------------------
+# One source per page, rendered here for every packaging (make install puts
+# them under MANDIR; debian/ and the spec list the installed files):
+# man/NAME.SECTION.pod, or the POD inside a Perl command (dh_xen_hotpatch,
+# as debhelper's own commands do). A new page is a new man/NAME.SECTION.pod:
+# the wildcard renders and installs it; its package lists it.
+MAN_PAGES := $(patsubst man/%.pod,$(B)/man/%,$(wildcard man/*.pod)) $(B)/man/dh_xen_hotpatch.1
+POD2MAN   := pod2man --center=xen-hotpatch --release="xen-hotpatch $(VERSION)"
+man: $(MAN_PAGES)
+$(B)/man/%: man/%.pod
+	@mkdir -p $(@D)
+	$(POD2MAN) --section=$(subst .,,$(suffix $*)) --name="$$(echo $(basename $(notdir $*)) | tr a-z A-Z)" $< $@
+$(B)/man/dh_xen_hotpatch.1: scripts/debhelper/dh_xen_hotpatch
+	@mkdir -p $(@D)
+	$(POD2MAN) --section=1 --center=Debhelper --name=DH_XEN_HOTPATCH $< $@
+
 # ---- install / dist ---------------------------------------------------------
-# Every deliverable file, "source:destination:mode". Entries whose source does
-# not exist yet are skipped, so the list can name files other parts add.
+# Every deliverable file, "source:destination:mode". A missing source fails
+# the install: add an entry together with the file it names.
 INSTALL_FILES := \
   $(B)/xen-hotpatch:$(SBINDIR)/xen-hotpatch:0755 \
   $(B)/xen-hotpatch-sim:$(BINDIR)/xen-hotpatch-sim:0755 \
@@ -122,12 +154,13 @@ INSTALL_FILES := \
   scripts/mkpkg-rpm.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-rpm.sh:0644 \
   scripts/mkpkg-deb.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-deb.sh:0644 \
   spec/payload.spec.in:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.spec.in:0644 \
-  spec/payload.rpmlintrc:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.rpmlintrc:0644
+  spec/payload.rpmlintrc:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.rpmlintrc:0644 \
+  $(foreach m,$(MAN_PAGES),$(m):$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)):0644)
 
-install: all
+install: all man
 	@set -e; for e in $(INSTALL_FILES); do \
 	  src=$${e%%:*}; rest=$${e#*:}; dst=$${rest%:*}; mode=$${rest##*:}; \
-	  [ -e "$$src" ] || continue; \
+	  if [ ! -e "$$src" ]; then echo "make install: $$src is missing (INSTALL_FILES)" >&2; exit 1; fi; \
 	  install -D -m $$mode "$$src" "$(DESTDIR)$$dst"; done
 	install -d -m 0755 $(DESTDIR)$(LIBDIR)/xen-hotpatch
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/xen-hotpatch/conf.d
@@ -194,4 +227,4 @@ xen-livepatch-rpm:
 clean:
 	rm -rf build
 
-.PHONY: all unit asan fuzz demo check deps bench install dist clean rpm deb xen-livepatch-rpm
+.PHONY: all unit asan fuzz demo check deps bench man install dist clean rpm deb xen-livepatch-rpm

@@ -100,6 +100,11 @@ static int sim_be_action(struct xhp_backend *be, const char *name,
 	return xhp_sim_action(sim_of(be), name, (int)action, timeout_ns, flags);
 }
 
+static const char *sim_be_explain(struct xhp_backend *be)
+{
+	return xhp_sim_last_error(sim_of(be));
+}
+
 const struct xhp_backend_ops xhp_backend_sim = {
 	.name = "sim",
 	.open = sim_be_open,
@@ -110,4 +115,5 @@ const struct xhp_backend_ops xhp_backend_sim = {
 	.get = sim_be_get,
 	.upload = sim_be_upload,
 	.action = sim_be_action,
+	.explain = sim_be_explain,
 };

@@ -91,68 +91,99 @@ static int xen_boot_id(struct xhp_backend *be, char *buf, size_t bufsz)
 	return 0;
 }
 
+/* LIST buffers for nr entries, sized for the worst the hypervisor can write
+ * for them: the list may change between the size probe and the copy
+ * (another toolstack uploads), and Xen 4.17 does not know the buffers'
+ * sizes. A name is at most XEN_LIVEPATCH_NAME_SIZE bytes with its NUL;
+ * a payload's .modinfo is inside the payload, at most LIVEPATCH_MAX_SIZE. */
+struct list_bufs {
+	struct xen_livepatch_status *info;
+	uint32_t *len, *mlen;
+	char *names, *meta;
+	uint32_t name_size, meta_size;
+};
+
+static void list_bufs_free(struct list_bufs *b)
+{
+	free(b->info);
+	free(b->len);
+	free(b->mlen);
+	free(b->names);
+	free(b->meta);
+	memset(b, 0, sizeof(*b));
+}
+
+static void list_bufs_alloc(struct list_bufs *b, unsigned int nr)
+{
+	b->info = xhp_calloc(nr, sizeof(*b->info));
+	b->len = xhp_calloc(nr, sizeof(*b->len));
+	b->mlen = xhp_calloc(nr, sizeof(*b->mlen));
+	b->name_size = nr * XEN_LIVEPATCH_NAME_SIZE;
+	b->meta_size = nr * XHP_PAYLOAD_MAX_SIZE;
+	b->names = xhp_calloc(b->name_size, 1);
+	b->meta = xhp_calloc(b->meta_size, 1);
+}
+
+/* The entries the copy returned, checked against what it says it wrote. */
+static int list_entries(const struct list_bufs *b, unsigned int nr, struct xhp_loaded **out)
+{
+	struct xhp_loaded *l = xhp_calloc(nr, sizeof(*l));
+	size_t i, noff = 0, moff = 0;
+
+	for (i = 0; i < nr; i++) {
+		if (b->len[i] == 0 || b->len[i] > XEN_LIVEPATCH_NAME_SIZE || noff + b->len[i] > b->name_size ||
+		    moff + b->mlen[i] > b->meta_size) {
+			xhp_loaded_free(l, nr);
+			return -EPROTO;
+		}
+		snprintf(l[i].name, sizeof(l[i].name), "%.*s", (int)b->len[i], b->names + noff);
+		l[i].st.state = (int)b->info[i].state;
+		l[i].st.rc = b->info[i].rc;
+		if (b->mlen[i]) {
+			l[i].metadata = xhp_malloc(b->mlen[i]);
+			memcpy(l[i].metadata, b->meta + moff, b->mlen[i]);
+			l[i].metadata_len = b->mlen[i];
+		}
+		noff += b->len[i];
+		moff += b->mlen[i];
+	}
+	*out = l;
+	return 0;
+}
+
 static int xen_list(struct xhp_backend *be, struct xhp_loaded **out, size_t *nout)
 {
 	xc_interface *xch = xch_of(be);
 	unsigned int nr = 0, done = 0, left = 0, tries;
 	uint32_t name_total = 0, meta_total = 0;
-	struct xen_livepatch_status *info = NULL;
-	uint32_t *len = NULL, *mlen = NULL;
-	char *names = NULL, *meta = NULL;
-	struct xhp_loaded *l;
-	size_t i, noff = 0, moff = 0;
-	int r = 0;
+	struct list_bufs b = { 0 };
+	int r = -EAGAIN;
 
-	/* The list can change between the size probe and the copy (the library
-	 * restarts a few times itself); retry the whole probe a few times. */
+	*out = NULL;
+	*nout = 0;
+	/* libxenctrl restarts while the list changes under it; a list that
+	 * grew past the probe's count is read again from the probe */
 	for (tries = 0; tries < 5; tries++) {
+		xc_clear_last_error(xch);
 		if (xc_livepatch_list_get_sizes(xch, &nr, &name_total, &meta_total) < 0)
 			return -errno;
-		if (nr == 0) {
-			*out = NULL;
-			*nout = 0;
+		if (nr == 0)
 			return 0;
-		}
-		info = xhp_calloc(nr, sizeof(*info));
-		len = xhp_calloc(nr, sizeof(*len));
-		mlen = xhp_calloc(nr, sizeof(*mlen));
-		names = xhp_calloc(name_total + 1, 1);
-		meta = xhp_calloc(meta_total + 1, 1);
-		r = xc_livepatch_list(xch, nr, 0, info, names, len, name_total, meta, mlen,
-				      meta_total, &done, &left);
+		list_bufs_alloc(&b, nr);
+		r = xc_livepatch_list(xch, nr, 0, b.info, b.names, b.len, b.name_size, b.meta, b.mlen,
+				      b.meta_size, &done, &left);
 		if (r == 0 && done == nr && left == 0)
 			break;
 		r = r < 0 ? -errno : -EAGAIN;
-		free(info); free(len); free(mlen); free(names); free(meta);
-		info = NULL; len = mlen = NULL; names = meta = NULL;
+		list_bufs_free(&b);
 	}
-	if (!info)
-		return r ? r : -EAGAIN;
-	l = xhp_calloc(nr, sizeof(*l));
-	for (i = 0; i < nr; i++) {
-		if (noff + len[i] > name_total || moff + mlen[i] > meta_total) {
-			r = -EPROTO;
-			break;
-		}
-		snprintf(l[i].name, sizeof(l[i].name), "%.*s", (int)len[i], names + noff);
-		l[i].st.state = (int)info[i].state;
-		l[i].st.rc = info[i].rc;
-		if (mlen[i]) {
-			l[i].metadata = xhp_malloc(mlen[i]);
-			memcpy(l[i].metadata, meta + moff, mlen[i]);
-			l[i].metadata_len = mlen[i];
-		}
-		noff += len[i];
-		moff += mlen[i];
-	}
-	free(info); free(len); free(mlen); free(names); free(meta);
-	if (r < 0) {
-		xhp_loaded_free(l, nr);
+	if (!b.info)
 		return r;
-	}
-	*out = l;
-	*nout = nr;
-	return 0;
+	r = list_entries(&b, nr, out);
+	list_bufs_free(&b);
+	if (r == 0)
+		*nout = nr;
+	return r;
 }
 
 static int xen_get(struct xhp_backend *be, const char *name, struct xhp_status *st)
@@ -171,6 +202,13 @@ static int xen_get(struct xhp_backend *be, const char *name, struct xhp_status *
 	return 0;
 }
 
+static const char *xen_explain(struct xhp_backend *be)
+{
+	const xc_error *e = xc_get_last_error(xch_of(be));
+
+	return e && e->code != XC_ERROR_NONE ? e->message : "";
+}
+
 static int xen_upload(struct xhp_backend *be, const char *name, const void *buf, size_t len)
 {
 	char n[XHP_NAME_MAX + 1];
@@ -178,6 +216,7 @@ static int xen_upload(struct xhp_backend *be, const char *name, const void *buf,
 	if (strlen(name) > XHP_NAME_MAX || len == 0 || len > XHP_PAYLOAD_MAX_SIZE)
 		return -EINVAL;
 	snprintf(n, sizeof(n), "%s", name);
+	xc_clear_last_error(xch_of(be));
 	if (xc_livepatch_upload(xch_of(be), n, (unsigned char *)buf, (uint32_t)len) < 0)
 		return -errno;
 	return 0;
@@ -193,6 +232,7 @@ static int xen_action(struct xhp_backend *be, const char *name, enum xhp_action 
 	if (strlen(name) > XHP_NAME_MAX)
 		return -EINVAL;
 	snprintf(n, sizeof(n), "%s", name);
+	xc_clear_last_error(xch);
 	switch (action) {
 	case XHP_ACTION_UNLOAD: r = xc_livepatch_unload(xch, n, timeout_ns, flags); break;
 	case XHP_ACTION_REVERT: r = xc_livepatch_revert(xch, n, timeout_ns, flags); break;
@@ -213,6 +253,7 @@ const struct xhp_backend_ops xhp_backend_xen = {
 	.get = xen_get,
 	.upload = xen_upload,
 	.action = xen_action,
+	.explain = xen_explain,
 };
 
 #else /* !HAVE_XEN */

@@ -63,6 +63,10 @@ struct xhp_backend_ops {
 	/* ACTION: timeout in ns (0 = Xen's 30 ms default), flags for APPLY. */
 	int (*action)(struct xhp_backend *be, const char *name,
 		      enum xhp_action action, uint32_t timeout_ns, uint32_t flags);
+	/* What the backend knows of its last failing call beyond the errno
+	 * (the simulator's reason, libxenctrl's message): "" when nothing.
+	 * May be NULL. */
+	const char *(*explain)(struct xhp_backend *be);
 };
 
 struct xhp_backend {
@@ -78,13 +82,59 @@ int xhp_backend_open(const char *spec, struct xhp_backend **be,
 		     struct xhp_err *err);
 void xhp_backend_close(struct xhp_backend *be);
 
-/* Issue an action and wait for it: poll get() with backoff (starting at
- * 1 ms, doubling, capped at 100 ms) until rc != -EAGAIN or deadline_ms
- * passes. Returns 0 when the payload reached the action's final state
- * (UNLOAD: gone), the sysctl's error, the final rc, -ETIME past the deadline,
- * or -EPROTO if the action "succeeded" but the state is wrong (e.g. Xen's
- * silent refusal to reapply a reverted payload shows as CHECKED, rc -EINVAL:
- * then -EINVAL). *hv_rc receives the payload's final rc when known. */
+/* The backend's explanation of its last failure, "" when none. */
+const char *xhp_backend_explain(struct xhp_backend *be);
+
+/* How an action ended (xhp_backend_run). */
+enum xhp_act_status {
+	XHP_ACT_DONE,		/* the payload reached the action's final state */
+	XHP_ACT_REFUSED,	/* the sysctl refused it (err): nothing changed */
+	XHP_ACT_VETOED,		/* a pre-apply / pre-revert hook refused (rc): nothing changed */
+	XHP_ACT_FAILED,		/* the work ran and ended with rc (REPLACE: maybe halfway) */
+	XHP_ACT_BUSY,		/* busy past the retries (rendezvous timeouts, other work) */
+	XHP_ACT_NOT_TOP,	/* REVERT of a payload that is not the top of the stack */
+	XHP_ACT_TIMEOUT,	/* still pending at the deadline: it may still finish */
+	XHP_ACT_WRONG_STATE,	/* not in the state the action needs: nothing sent */
+	XHP_ACT_GONE,		/* no payload of that name */
+};
+
+struct xhp_act_params {
+	uint32_t flags;		/* XHP_ACTION_APPLY_NODEPS */
+	int pre_hook;		/* the payload has the pre-hook of this action:
+				 * 1 yes, 0 no, -1 unknown (foreign) */
+	unsigned timeout_ms;	/* quiesce timeout for Xen (0: Xen's 30 ms); doubled
+				 * at each rendezvous timeout, up to Xen's maximum */
+	unsigned deadline_ms;	/* how long the whole action may take */
+};
+
+struct xhp_act_result {
+	enum xhp_act_status status;
+	int err;		/* the sysctl's error (negative), or 0 */
+	int rc;			/* the payload's rc afterwards */
+	int state;		/* the payload's state afterwards (0: unknown / gone) */
+	unsigned tries;		/* actions sent */
+	unsigned long long waited_us;	/* time from the action to its result */
+	char why[512];		/* the backend's explanation, or "" (as struct xhp_err) */
+};
+
+/* Send an action and wait for its result, the one place that does:
+ *  - an action the payload's state makes a no-op in Xen (REPLACE or APPLY
+ *    of an APPLIED payload, REVERT or UNLOAD of a CHECKED / APPLIED one) is
+ *    not sent: WRONG_STATE (UNLOAD of an absent payload: DONE);
+ *  - the sysctl's -EBUSY is another action in flight: sent again with
+ *    backoff, except for REVERT when nothing is in flight: NOT_TOP;
+ *  - a refusal that set the payload's rc is a pre-hook's veto: VETOED;
+ *  - GET is polled until rc != -EAGAIN, closely at first (Xen's own work
+ *    takes a few ms), backing off in proportion to the time waited;
+ *  - rc -EBUSY after the work is a rendezvous timeout: sent again with the
+ *    timeout doubled, until the deadline;
+ *  - the final state decides DONE or FAILED (Xen's silent refusal to apply
+ *    again a reverted payload shows as CHECKED, rc -EINVAL). */
+void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action action,
+		     const struct xhp_act_params *params, struct xhp_act_result *res);
+
+/* The older form: 0, or a negative errno (the sysctl's, the payload's rc,
+ * -ETIME, -EBUSY, -EPROTO); *hv_rc the payload's rc. */
 int xhp_backend_act(struct xhp_backend *be, const char *name,
 		    enum xhp_action action, uint32_t flags, uint32_t timeout_ns,
 		    unsigned deadline_ms, int *hv_rc);

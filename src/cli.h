@@ -27,19 +27,21 @@ int cmd_version(struct xhp_cli *cli, int argc, char **argv);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Progress on stdout unless quiet. */
 void cli_say(const struct xhp_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* 2 for "busy, try again" errors, else 1. */
-int cli_exit_code(int err);
-/* "EBUSY: the hypervisor is busy ..." for an action's failure. */
-const char *cli_explain(enum xhp_step_op op, int err);
-/* Open a session with the CLI's options; prints the error itself. Returns 0
- * or an exit code. */
-int cli_session_open(struct xhp_cli *cli, struct xhp_session *s, bool lock);
-/* Event callbacks that print steps as they run. */
-void cli_install_events(struct xhp_cli *cli, struct xhp_session *s);
+
+/* Open a session with the CLI's options and install the printing events.
+ * 0, or a negative errno with err saying why (nothing printed). */
+int cli_session_open(struct xhp_cli *cli, struct xhp_session *s, struct xhp_err *err);
+/* The exit code of a failed session open: 2 when busy (lock), else 1. */
+int cli_open_exit_code(int err);
+
+/* What the crash-loop guard resolved when the session opened. */
+void cli_print_guard_changes(const struct xhp_cli *cli, const struct xhp_session *s);
 /* Print a plan's steps ("would ..." when dry). */
 void cli_print_plan(const struct xhp_cli *cli, const struct xhp_plan *p, bool dry);
-/* Print a failed converge and return the exit code. */
-int cli_report_failure(const struct xhp_cli *cli, struct xhp_session *s, const struct xhp_plan *p,
-		       int err, const struct xhp_step *failed, int hv_rc);
+/* Report what a converge or revert did that went wrong (refusal, failed
+ * step, unreadable folder) and return the exit code it means (0 when
+ * nothing did). */
+int cli_report_result(const struct xhp_cli *cli, struct xhp_session *s, const struct xhp_view *v,
+		      const struct xhp_result *res);
 
 #endif

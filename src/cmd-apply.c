@@ -20,9 +20,20 @@ static bool in_chroot(void)
 	return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
 }
 
-static void plan_json(const struct xhp_plan *p, const struct xhp_session_input *si,
-		      const struct xhp_inventory *inv)
+static json_object *problem_json(const char *kind, const char *names, const char *msg, bool error)
 {
+	json_object *q = json_object_new_object();
+
+	json_object_object_add(q, "kind", json_object_new_string(kind));
+	json_object_object_add(q, "names", json_object_new_string(names));
+	json_object_object_add(q, "message", json_object_new_string(msg));
+	json_object_object_add(q, "error", json_object_new_boolean(error));
+	return q;
+}
+
+static void plan_json(const struct xhp_view *v, const struct xhp_inventory *inv)
+{
+	const struct xhp_plan *p = &v->plan;
 	json_object *o = json_object_new_object(), *steps = json_object_new_array(),
 		    *desired = json_object_new_array(), *probs = json_object_new_array();
 	size_t i;
@@ -35,130 +46,263 @@ static void plan_json(const struct xhp_plan *p, const struct xhp_session_input *
 		json_object_array_add(steps, s);
 	}
 	for (i = 0; i < p->ndesired; i++)
-		json_object_array_add(desired, json_object_new_string(si->nodes[p->desired[i]].name));
+		json_object_array_add(desired, json_object_new_string(v->installed[p->desired[i]].ident.name));
 	for (i = 0; i < p->nproblems; i++) {
-		json_object *q = json_object_new_object();
+		_cleanup_free_ char *names = xhp_strv_join(&p->problems[i].names, " ");
 
-		json_object_object_add(q, "kind", json_object_new_string(xhp_problem_kind_name(p->problems[i].kind)));
-		json_object_object_add(q, "names", json_object_new_string(p->problems[i].names));
-		json_object_object_add(q, "message", json_object_new_string(p->problems[i].msg));
-		json_object_object_add(q, "error", json_object_new_boolean(p->problems[i].error));
-		json_object_array_add(probs, q);
+		json_object_array_add(probs, problem_json(xhp_problem_kind_name(p->problems[i].kind), names,
+							  p->problems[i].msg, p->problems[i].error));
 	}
-	for (i = 0; i < inv->nproblems; i++) {
-		json_object *q = json_object_new_object();
-
-		json_object_object_add(q, "kind", json_object_new_string("invalid"));
-		json_object_object_add(q, "names", json_object_new_string(inv->problems[i].path));
-		json_object_object_add(q, "message", json_object_new_string(inv->problems[i].msg));
-		json_object_object_add(q, "error", json_object_new_boolean(true));
-		json_object_array_add(probs, q);
-	}
+	for (i = 0; i < inv->nproblems; i++)
+		json_object_array_add(probs, problem_json("invalid", inv->problems[i].path, inv->problems[i].msg, true));
 	json_object_object_add(o, "steps", steps);
 	json_object_object_add(o, "desired", desired);
 	json_object_object_add(o, "problems", probs);
 	json_object_object_add(o, "refused", json_object_new_boolean(p->refused));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
+/* Left out on purpose (not an error): excluded, or waiting on one that is. */
+static bool left_out(const struct xhp_problem *q)
+{
+	return !q->error && (q->kind == XHP_PROB_EXCLUDED || q->kind == XHP_PROB_ORPHAN);
+}
+
 /* Print the planner's problems: an installed payload that cannot be used
- * (orphan, branch, cycle, duplicate) on stderr, a foreign payload as a
- * warning; the rest (superseded, blocked, ...) with -v, and at boot the
- * payloads left out (not proven, quarantined, or above such one) always. */
-static void print_problems(const struct xhp_cli *cli, const struct xhp_plan *p, enum xhp_mode mode)
+ * (orphan, branch, cycle, duplicate, unappliable) on stderr, a foreign
+ * payload as a warning; the rest (superseded, blocked, ...) with -v, and at
+ * boot the payloads left out (not proven, quarantined, or above such one)
+ * always. Refusals are the run's error and printed with it. */
+static void print_problems(const struct xhp_cli *cli, const struct xhp_session *s, const struct xhp_plan *p,
+			   enum xhp_mode mode)
 {
 	size_t i;
 
+	for (i = 0; i < s->inv.nproblems; i++)
+		cli_error("%s: never applied", s->inv.problems[i].msg);
 	for (i = 0; i < p->nproblems; i++) {
 		const struct xhp_problem *q = &p->problems[i];
 
-		if (q->kind == XHP_PROB_REFUSED || q->kind == XHP_PROB_CONTENT)
-			continue; /* reported as the error */
+		if (xhp_problem_is_refusal(q))
+			continue;
 		if (q->error)
 			cli_error("%s%s", q->kind == XHP_PROB_FOREIGN ? "warning: " : "", q->msg);
-		else if (cli->verbose > 0 || (mode == XHP_MODE_BOOT && (q->kind == XHP_PROB_EXCLUDED ||
-									   q->kind == XHP_PROB_ORPHAN)))
+		else if (cli->verbose > 0 || (mode == XHP_MODE_BOOT && left_out(q)))
 			cli_say(cli, "note: %s", q->msg);
 	}
 }
 
-/* Is an installed payload unusable (malformed or unsafe file, wrong folder,
- * orphan, cycle, duplicate, unresolved branch)? apply still converges the
- * rest, and then exits 1: a payload that is never applied is an error. */
-static bool unusable_payloads(const struct xhp_session *s, const struct xhp_plan *p)
+/* Installed payloads that cannot be used (malformed or unsafe file, wrong
+ * folder, orphan, cycle, duplicate, unresolved branch, unappliable): apply
+ * converges the rest, and then exits 1. */
+static size_t unusable_payloads(const struct xhp_session *s, const struct xhp_plan *p)
 {
-	size_t i;
+	size_t i, n = s->inv.nproblems;
 
-	if (s->inv.nproblems)
-		return true;
 	for (i = 0; i < p->nproblems; i++)
-		if (p->problems[i].error && p->problems[i].kind != XHP_PROB_FOREIGN)
-			return true;
-	return false;
+		if (p->problems[i].error && p->problems[i].kind != XHP_PROB_FOREIGN && !xhp_problem_is_refusal(&p->problems[i]))
+			n += p->problems[i].names.n ? p->problems[i].names.n : 1;
+	return n;
 }
 
-static int converge(struct xhp_cli *cli, struct xhp_session *s, enum xhp_mode mode, bool dry,
-		    const char *why)
+static const char *exclusion_word(enum xhp_exclusion e)
 {
-	struct xhp_plan plan;
-	const struct xhp_step *failed;
+	switch (e) {
+	case XHP_EXCLUDED_BLOCKED: return "blocked";
+	case XHP_EXCLUDED_QUARANTINED: return "quarantined";
+	case XHP_EXCLUDED_UNPROVEN: return "not proven";
+	default: return "left out";
+	}
+}
+
+/* "aa-top (quarantined), indep (not proven)" for what was left out. */
+static char *left_out_list(const struct xhp_plan *p, size_t *n)
+{
+	struct xhp_strv items = { 0 };
+	char *joined;
 	size_t i;
-	int hv_rc, r, ret;
 
-	if (!dry)
-		xhp_session_quarantine_stale(s);
-	if (dry) {
-		struct xhp_session_input si;
+	for (i = 0; i < p->nproblems; i++) {
+		const struct xhp_problem *q = &p->problems[i];
+		_cleanup_free_ char *it = NULL;
 
-		if (!s->inv_ok) {
-			cli_error("%s", s->inv_err.msg);
-			return XHP_EXIT_ERROR;
-		}
-		xhp_session_input(s, mode, &si);
-		xhp_plan_make(&si.in, &plan);
-		if (cli->json) {
-			plan_json(&plan, &si, &s->inv);
-		} else {
-			for (i = 0; i < s->inv.nproblems; i++)
-				cli_error("%s: never applied", s->inv.problems[i].msg);
-			print_problems(cli, &plan, mode);
-			if (plan.refused)
-				cli_report_failure(cli, s, &plan, -ECANCELED, NULL, 0);
-			else if (!plan.nsteps)
-				cli_say(cli, "nothing to do");
-			else
-				cli_print_plan(cli, &plan, true);
-		}
-		ret = plan.refused || unusable_payloads(s, &plan) ? XHP_EXIT_ERROR : XHP_EXIT_OK;
-		xhp_plan_free(&plan);
-		xhp_session_input_free(&si);
-		return ret;
+		if (!left_out(q) || !q->names.n)
+			continue;
+		it = xhp_asprintf("%s (%s%s)", q->names.v[0], q->kind == XHP_PROB_ORPHAN ? "above one " : "",
+				  exclusion_word(q->exclusion));
+		xhp_strv_add(&items, it);
 	}
-	for (i = 0; i < s->inv.nproblems; i++)
-		cli_error("%s: never applied", s->inv.problems[i].msg);
-	r = xhp_converge(s, mode, false, &plan, &failed, &hv_rc);
-	print_problems(cli, &plan, mode);
-	if (r < 0) {
-		ret = cli_report_failure(cli, s, &plan, r, failed, hv_rc);
-		xhp_apply_log("%s: failed at %s %s: %s", why, failed ? xhp_step_op_name(failed->op) : "plan",
-			      failed ? failed->name : "-", xhp_errno_name(r));
+	*n = items.n;
+	joined = xhp_strv_join(&items, ", ");
+	xhp_strv_free(&items);
+	return joined;
+}
+
+/* One line that counts honestly: what runs, what is left out, what cannot
+ * be used. "nothing to do" only when the installed stack is what runs. */
+static void print_summary(const struct xhp_cli *cli, struct xhp_session *s, const struct xhp_plan *p)
+{
+	struct xhp_strv applied = { 0 };
+	size_t nleft, bad = unusable_payloads(s, p);
+	_cleanup_free_ char *left = left_out_list(p, &nleft);
+	_cleanup_free_ char *lpart = NULL, *bpart = NULL;
+
+	xhp_session_applied(s, &applied);
+	if (!p->nsteps && !nleft && !bad)
+		cli_say(cli, "nothing to do: the hypervisor runs the installed stack (%zu payload%s)", applied.n,
+			applied.n == 1 ? "" : "s");
+	else if (nleft || bad) {
+		lpart = nleft ? xhp_asprintf("; %zu installed payload%s left out: %s", nleft, nleft == 1 ? "" : "s", left)
+			      : xhp_strdup("");
+		bpart = bad ? xhp_asprintf("; %zu installed payload%s cannot be used (see above)", bad,
+					   bad == 1 ? "" : "s") : xhp_strdup("");
+		cli_say(cli, "%sthe hypervisor runs %zu payload%s%s%s", !p->nsteps && !bad ? "nothing to change: " : "",
+			applied.n, applied.n == 1 ? "" : "s", lpart, bpart);
+	}
+	xhp_strv_free(&applied);
+}
+
+/* The guard could not write its records: apply says what that costs (exit
+ * 1); at boot (a read-only root in the initramfs) it is a note. */
+static int report_guard(const struct xhp_cli *cli, const struct xhp_session *s, const struct xhp_result *res,
+			enum xhp_mode mode)
+{
+	int err = res->guard_error ? res->guard_error : -EROFS;
+
+	if (!res->unguarded && !res->guard_error)
+		return XHP_EXIT_OK;
+	if (mode == XHP_MODE_BOOT) {
+		cli_say(cli, "note: %s cannot be written here (%s): applies at this boot are not guarded against "
+			     "a crash", s->guard.dir, strerror(-err));
+		return XHP_EXIT_OK;
+	}
+	cli_error("cannot write the crash-loop guard's records in %s (%s): %u apply%s went without an attempt "
+		  "record, and what was applied is not proven, so boot will not reapply it", s->guard.dir,
+		  strerror(-err), res->unguarded, res->unguarded == 1 ? "" : "s");
+	return XHP_EXIT_ERROR;
+}
+
+static int dry_run(const struct xhp_cli *cli, struct xhp_session *s, enum xhp_mode mode)
+{
+	struct xhp_view v;
+	struct xhp_result res = { .outcome = XHP_OUTCOME_DONE };
+	int ret;
+
+	xhp_view_build(s, mode, &v);
+	if (!s->inv_ok) {
+		cli_error("%s", s->inv_err.msg);
+		xhp_view_free(&v);
+		return XHP_EXIT_ERROR;
+	}
+	if (cli->json) {
+		plan_json(&v, &s->inv);
 	} else {
-		if (!plan.nsteps)
-			cli_say(cli, "nothing to do: the hypervisor runs the installed stack (%zu payload%s)",
-				plan.ndesired, plan.ndesired == 1 ? "" : "s");
-		xhp_apply_log("%s: %zu step%s, stack of %zu", why, plan.nsteps, plan.nsteps == 1 ? "" : "s",
-			      plan.ndesired);
-		ret = unusable_payloads(s, &plan) ? XHP_EXIT_ERROR : XHP_EXIT_OK;
+		print_problems(cli, s, &v.plan, mode);
+		res.outcome = v.plan.refused ? XHP_OUTCOME_REFUSED : XHP_OUTCOME_DONE;
+		cli_report_result(cli, s, &v, &res);
+		if (!v.plan.refused && !v.plan.nsteps)
+			cli_say(cli, "nothing to do");
+		else
+			cli_print_plan(cli, &v.plan, true);
 	}
-	xhp_plan_free(&plan);
+	ret = xhp_plan_has_errors(&v.plan) || s->inv.nproblems ? XHP_EXIT_ERROR : XHP_EXIT_OK;
+	xhp_view_free(&v);
 	return ret;
+}
+
+static int converge(const struct xhp_cli *cli, struct xhp_session *s, enum xhp_mode mode, const char *why)
+{
+	struct xhp_view v;
+	struct xhp_result res;
+	int ret, guard;
+
+	cli_print_guard_changes(cli, s);
+	xhp_converge(s, mode, &v, &res);
+	if (res.outcome != XHP_OUTCOME_NO_PAYLOAD_DIR)
+		print_problems(cli, s, &v.plan, mode);
+	ret = cli_report_result(cli, s, &v, &res);
+	if (res.outcome == XHP_OUTCOME_DONE) {
+		print_summary(cli, s, &v.plan);
+		xhp_apply_log("%s: %zu step%s, stack of %zu", why, v.plan.nsteps, v.plan.nsteps == 1 ? "" : "s",
+			      v.plan.ndesired);
+		if (unusable_payloads(s, &v.plan))
+			ret = XHP_EXIT_ERROR;
+	} else {
+		xhp_apply_log("%s: failed at %s %s", why,
+			      res.outcome == XHP_OUTCOME_STEP_FAILED ? xhp_step_op_name(res.failed.op) : "plan",
+			      res.outcome == XHP_OUTCOME_STEP_FAILED ? res.failed.name : "-");
+	}
+	guard = report_guard(cli, s, &res, mode);
+	if (ret == XHP_EXIT_OK)
+		ret = guard;
+	xhp_result_free(&res);
+	xhp_view_free(&v);
+	return ret;
+}
+
+/* --auto: what package scripts run. Policy and the place decide whether to
+ * touch the hypervisor at all; 1 when not (said why), 0 to go on. */
+static int auto_skips(const struct xhp_cli *cli)
+{
+	struct xhp_config cfg;
+	struct xhp_err err = { { 0 } };
+	const char *skip = NULL;
+	int skipped;
+
+	xhp_config_defaults(&cfg);
+	if (xhp_config_load(&cfg, cli->root, cli->config, &err) < 0) {
+		cli_error("%s: not applying payloads now", err.msg);
+		xhp_config_free(&cfg);
+		return 1;
+	}
+	if (cfg.apply_on_install == XHP_AOI_NEVER) {
+		cli_say(cli, "xen-hotpatch: apply_on_install = never: payloads not applied now "
+			     "(run `xen-hotpatch apply`)");
+	} else if (cfg.apply_on_install == XHP_AOI_AUTO) {
+		if (cli->root && strcmp(cli->root, "/"))
+			skip = "installing into an alternate root";
+		else if (in_chroot())
+			skip = "running in a chroot or image build";
+		if (skip)
+			cli_say(cli, "xen-hotpatch: %s: payloads not applied now "
+				     "(they are applied at the next boot of that system)", skip);
+	}
+	skipped = cfg.apply_on_install == XHP_AOI_NEVER || skip;
+	xhp_config_free(&cfg);
+	return skipped;
+}
+
+/* It never fails the package manager: every problem is printed and left
+ * for `status` to report. */
+static int apply_auto(struct xhp_cli *cli)
+{
+	struct xhp_session s;
+	struct xhp_err err = { { 0 } };
+	int r;
+
+	if (auto_skips(cli))
+		return XHP_EXIT_OK;
+	r = cli_session_open(cli, &s, &err);
+	if (r == -ENODEV) {
+		cli_say(cli, "xen-hotpatch: %s: payloads not applied now", err.msg);
+		return XHP_EXIT_OK;
+	}
+	if (r < 0) {
+		cli_error("%s: payloads not applied now; `xen-hotpatch status` shows what is pending", err.msg);
+		return XHP_EXIT_OK;
+	}
+	if (converge(cli, &s, XHP_MODE_APPLY, "apply --auto"))
+		cli_error("the hypervisor was not fully updated; `xen-hotpatch status` keeps reporting it");
+	xhp_session_close(&s);
+	return XHP_EXIT_OK;
 }
 
 int cmd_apply(struct xhp_cli *cli, int argc, char **argv)
 {
 	struct xhp_session s;
+	struct xhp_err err = { { 0 } };
 	bool dry = false, automatic = false;
 	int i, r;
 
@@ -172,74 +316,16 @@ int cmd_apply(struct xhp_cli *cli, int argc, char **argv)
 			return XHP_EXIT_ERROR;
 		}
 	}
-	if (!automatic) {
-		r = cli_session_open(cli, &s, !dry);
-		if (r)
-			return r;
-		r = converge(cli, &s, XHP_MODE_APPLY, dry, "apply");
-		xhp_session_close(&s);
-		return r;
+	if (automatic)
+		return apply_auto(cli);
+	r = cli_session_open(cli, &s, &err);
+	if (r < 0) {
+		cli_error("%s", err.msg);
+		return cli_open_exit_code(r);
 	}
-
-	/* --auto: what package scripts run. It never fails the package manager:
-	 * every problem is printed and left for `status` to report. */
-	{
-		struct xhp_config cfg;
-		struct xhp_err err = { { 0 } };
-
-		xhp_config_defaults(&cfg);
-		if (xhp_config_load(&cfg, cli->root, cli->config, &err) < 0) {
-			cli_error("%s: not applying payloads now", err.msg);
-			xhp_config_free(&cfg);
-			return XHP_EXIT_OK;
-		}
-		if (cfg.apply_on_install == XHP_AOI_NEVER) {
-			cli_say(cli, "xen-hotpatch: apply_on_install = never: payloads not applied now "
-				     "(run `xen-hotpatch apply`)");
-			xhp_config_free(&cfg);
-			return XHP_EXIT_OK;
-		}
-		if (cfg.apply_on_install == XHP_AOI_AUTO) {
-			const char *skip = NULL;
-
-			if (cli->root && strcmp(cli->root, "/"))
-				skip = "installing into an alternate root";
-			else if (in_chroot())
-				skip = "running in a chroot or image build";
-			if (skip) {
-				cli_say(cli, "xen-hotpatch: %s: payloads not applied now "
-					     "(they are applied at the next boot of that system)", skip);
-				xhp_config_free(&cfg);
-				return XHP_EXIT_OK;
-			}
-		}
-		xhp_config_free(&cfg);
-	}
-	{
-		struct xhp_session_opts o = {
-			.root = cli->root, .config_file = cli->config, .backend = cli->backend, .lock = true,
-		};
-		struct xhp_err err = { { 0 } };
-
-		r = xhp_session_open(&s, &o, &err);
-		if (r == -ENODEV) {
-			cli_say(cli, "xen-hotpatch: %s: payloads not applied now", err.msg);
-			xhp_session_close(&s);
-			return XHP_EXIT_OK;
-		}
-		if (r < 0) {
-			cli_error("%s: payloads not applied now; `xen-hotpatch status` shows what is pending",
-				  err.msg);
-			xhp_session_close(&s);
-			return XHP_EXIT_OK;
-		}
-		cli_install_events(cli, &s);
-	}
-	r = converge(cli, &s, XHP_MODE_APPLY, false, "apply --auto");
-	if (r)
-		cli_error("the hypervisor was not fully updated; `xen-hotpatch status` keeps reporting it");
+	r = dry ? dry_run(cli, &s, XHP_MODE_APPLY) : converge(cli, &s, XHP_MODE_APPLY, "apply");
 	xhp_session_close(&s);
-	return XHP_EXIT_OK;
+	return r;
 }
 
 /* xen_hotpatch=0 (or off/no/false) on the kernel command line. */
@@ -262,12 +348,29 @@ static bool killed_by_cmdline(void)
 	return killed;
 }
 
+/* Policy says no (or cannot be read): said why. */
+static bool boot_disabled(const struct xhp_cli *cli)
+{
+	struct xhp_config cfg;
+	struct xhp_err err = { { 0 } };
+	bool off = false;
+
+	xhp_config_defaults(&cfg);
+	if (xhp_config_load(&cfg, cli->root, cli->config, &err) < 0) {
+		cli_error("%s: not applying payloads at boot", err.msg);
+		off = true;
+	} else if (!cfg.boot_apply) {
+		cli_say(cli, "xen-hotpatch: boot_apply = no in policy: not applying payloads");
+		off = true;
+	}
+	xhp_config_free(&cfg);
+	return off;
+}
+
 int cmd_boot(struct xhp_cli *cli, int argc, char **argv)
 {
 	struct xhp_session s;
-	struct xhp_config cfg;
 	struct xhp_err err = { { 0 } };
-	int r;
 
 	/* `boot --root DIR` (DESIGN's form) is the global --root */
 	if (argc == 3 && !strcmp(argv[1], "--root")) {
@@ -281,32 +384,18 @@ int cmd_boot(struct xhp_cli *cli, int argc, char **argv)
 		cli_say(cli, "xen-hotpatch: xen_hotpatch=0 on the kernel command line: not applying payloads");
 		return XHP_EXIT_OK;
 	}
-	xhp_config_defaults(&cfg);
-	if (xhp_config_load(&cfg, cli->root, cli->config, &err) < 0) {
-		cli_error("%s: not applying payloads at boot", err.msg);
-		xhp_config_free(&cfg);
+	if (boot_disabled(cli))
 		return XHP_EXIT_OK;
-	}
-	if (!cfg.boot_apply) {
-		cli_say(cli, "xen-hotpatch: boot_apply = no in policy: not applying payloads");
-		xhp_config_free(&cfg);
-		return XHP_EXIT_OK;
-	}
-	xhp_config_free(&cfg);
-	if (cli_session_open(cli, &s, true) != 0) {
+	if (cli_session_open(cli, &s, &err) < 0) {
+		cli_error("%s", err.msg);
 		cli_error("not applying payloads at boot");
 		return XHP_EXIT_OK;
 	}
-	{
-		_cleanup_free_ char *state = xhp_path_join(cli->root, "/var/lib/xen-hotpatch");
-
-		if (access(state, F_OK) < 0)
-			cli_say(cli, "xen-hotpatch: %s does not exist (a separate /var not mounted yet?): "
-				     "no payload is proven here, so none is applied now; "
-				     "xen-hotpatch.service reapplies the stack later", state);
-	}
-	r = converge(cli, &s, XHP_MODE_BOOT, false, "boot");
-	if (r)
+	if (!xhp_guard_present(&s.guard))
+		cli_say(cli, "xen-hotpatch: %s does not exist (a separate /var not mounted yet?): "
+			     "no payload is proven here, so none is applied now; "
+			     "xen-hotpatch.service reapplies the stack later", s.guard.dir);
+	if (converge(cli, &s, XHP_MODE_BOOT, "boot"))
 		cli_error("boot: the stack was not fully reapplied; `xen-hotpatch status` shows what is missing");
 	xhp_session_close(&s);
 	return XHP_EXIT_OK;

@@ -6,85 +6,93 @@
 
 #include "cli.h"
 
+static bool installed(const struct xhp_session *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->inv.nfiles; i++)
+		if (!strcmp(s->inv.files[i].name, name))
+			return true;
+	return false;
+}
+
 int cmd_revert(struct xhp_cli *cli, int argc, char **argv)
 {
 	struct xhp_session s;
-	struct xhp_plan plan;
-	const struct xhp_step *failed;
 	struct xhp_err err = { { 0 } };
-	int r, hv_rc, ret = XHP_EXIT_OK;
+	struct xhp_view v;
+	struct xhp_result res;
+	int r;
 
 	(void)argc;
-	r = cli_session_open(cli, &s, true);
-	if (r)
-		return r;
-	r = xhp_revert_name(&s, argv[1], &plan, &failed, &hv_rc, &err);
-	if (r < 0 && !failed) {
-		cli_error("%s", err.msg[0] ? err.msg : strerror(-r));
-		ret = cli_exit_code(r);
-	} else if (r < 0) {
-		ret = cli_report_failure(cli, &s, &plan, r, failed, hv_rc);
-	} else {
-		const struct xhp_file *f = NULL;
-		size_t i;
-
-		for (i = 0; i < s.inv.nfiles; i++)
-			if (!strcmp(s.inv.files[i].name, argv[1]))
-				f = &s.inv.files[i];
-		if (f)
-			cli_say(cli, "%s is still installed: the next `xen-hotpatch apply` applies it again "
-				     "unless policy blocks it (blocked = %s)", argv[1], argv[1]);
+	r = cli_session_open(cli, &s, &err);
+	if (r < 0) {
+		cli_error("%s", err.msg);
+		return cli_open_exit_code(r);
 	}
-	xhp_apply_log("revert %s: %s", argv[1], r < 0 ? xhp_errno_name(r) : "done");
-	xhp_plan_free(&plan);
+	cli_print_guard_changes(cli, &s);
+	xhp_revert_name(&s, argv[1], &v, &res);
+	if (res.outcome == XHP_OUTCOME_NOT_LOADED)
+		cli_error("%s: not loaded in the hypervisor", argv[1]);
+	r = cli_report_result(cli, &s, &v, &res);
+	if (r == XHP_EXIT_OK && installed(&s, argv[1]))
+		cli_say(cli, "%s is still installed: the next `xen-hotpatch apply` applies it again "
+			     "unless policy blocks it (blocked = %s)", argv[1], argv[1]);
+	xhp_apply_log("revert %s: %s", argv[1], r ? "failed" : "done");
+	xhp_result_free(&res);
+	xhp_view_free(&v);
 	xhp_session_close(&s);
+	return r;
+}
+
+/* Release the quarantined payloads arg names (a name or a build-id), or all. */
+static int release(const struct xhp_cli *cli, struct xhp_session *s, const struct xhp_guard_entry *q, size_t n,
+		   const char *arg, bool all)
+{
+	bool found = false;
+	size_t i;
+	int r, ret = XHP_EXIT_OK;
+
+	for (i = 0; i < n; i++) {
+		if (!all && strcmp(q[i].id_hex, arg) && strcmp(q[i].name, arg))
+			continue;
+		found = true;
+		r = xhp_guard_release(&s->guard, q[i].id_hex);
+		if (r < 0) {
+			cli_error("%s: cannot release: %s", q[i].name, strerror(-r));
+			ret = XHP_EXIT_ERROR;
+		} else {
+			cli_say(cli, "%s: released from quarantine; `xen-hotpatch apply` applies it", q[i].name);
+		}
+	}
+	if (!found && !all) {
+		cli_error("%s: not quarantined", arg);
+		ret = XHP_EXIT_ERROR;
+	}
 	return ret;
 }
 
 int cmd_clear(struct xhp_cli *cli, int argc, char **argv)
 {
 	struct xhp_session s;
-	struct xhp_strv ids = { 0 };
+	struct xhp_err err = { { 0 } };
+	struct xhp_guard_entry *q = NULL;
+	size_t n = 0;
 	bool all = false;
-	size_t i;
 	int a, r, ret = XHP_EXIT_OK;
 
 	for (a = 1; a < argc; a++)
-		if (!strcmp(argv[a], "--all"))
-			all = true;
-	r = cli_session_open(cli, &s, true);
-	if (r)
-		return r;
-	xhp_mark_list(s.root, "quarantine", &ids);
-	for (a = 1; a < argc; a++) {
-		bool found = false;
-
-		for (i = 0; i < ids.n; i++) {
-			_cleanup_free_ char *c = NULL;
-			char *save = NULL, *name = NULL;
-
-			if (xhp_mark_read(s.root, "quarantine", ids.v[i], &c) == 0)
-				name = strtok_r(c, "\n", &save);
-			if (!all && strcmp(ids.v[i], argv[a]) && (!name || strcmp(name, argv[a])))
-				continue;
-			found = true;
-			r = xhp_mark_del(s.root, "quarantine", ids.v[i]);
-			if (r < 0) {
-				cli_error("%s: cannot release: %s", name ? name : ids.v[i], strerror(-r));
-				ret = XHP_EXIT_ERROR;
-			} else {
-				cli_say(cli, "%s: released from quarantine; `xen-hotpatch apply` applies it",
-					name ? name : ids.v[i]);
-			}
-		}
-		if (!found && !all) {
-			cli_error("%s: not quarantined", argv[a]);
-			ret = XHP_EXIT_ERROR;
-		}
-		if (all)
-			break;
+		all |= !strcmp(argv[a], "--all");
+	r = cli_session_open(cli, &s, &err);
+	if (r < 0) {
+		cli_error("%s", err.msg);
+		return cli_open_exit_code(r);
 	}
-	xhp_strv_free(&ids);
+	xhp_guard_list(&s.guard, XHP_GUARD_QUARANTINE, &q, &n);
+	for (a = 1; a < argc && (!all || a == 1); a++)
+		if (release(cli, &s, q, n, argv[a], all) != XHP_EXIT_OK)
+			ret = XHP_EXIT_ERROR;
+	free(q);
 	xhp_session_close(&s);
 	return ret;
 }

@@ -121,6 +121,8 @@ static int set_key(struct xhp_config *c, const char *k, char *v)
 		return parse_uint(v, 3600000, &c->deadline_ms);
 	} else if (!strcmp(k, "lock_wait_ms")) {
 		return parse_uint(v, 3600000, &c->lock_wait_ms);
+	} else if (!strcmp(k, "proven_after_s")) {
+		return parse_uint(v, 30 * 86400, &c->proven_after_s);
 	} else if (!strcmp(k, "payload_dir")) {
 		if (v[0] != '/')
 			return -EINVAL;

@@ -18,6 +18,7 @@ struct xhp_config {
 	unsigned action_timeout_ms;	/* passed to Xen; 0 = Xen's default (30 ms) */
 	unsigned deadline_ms;		/* polling deadline per action */
 	unsigned lock_wait_ms;		/* how long a run waits for the lock */
+	unsigned proven_after_s;	/* crash-loop guard: seen applied this long before proven */
 	char *payload_dir;		/* default /usr/lib/xen-hotpatch */
 };
 

@@ -4,21 +4,155 @@
 
 #include "engine.h"
 
-int xhp_session_refresh(struct xhp_session *s, struct xhp_err *err)
-{
-	int r;
+/* ---- the session ---------------------------------------------------------- */
 
+static int refresh(struct xhp_session *s)
+{
 	xhp_loaded_free(s->loaded, s->nloaded);
 	s->loaded = NULL;
 	s->nloaded = 0;
-	r = s->be->ops->list(s->be, &s->loaded, &s->nloaded);
-	if (r < 0)
-		xhp_err_set(err, "cannot list the hypervisor's payloads: %s", strerror(-r));
+	return s->be->ops->list(s->be, &s->loaded, &s->nloaded);
+}
+
+static const struct xhp_file *file_named(const struct xhp_session *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->inv.nfiles; i++)
+		if (!strcmp(s->inv.files[i].name, name))
+			return &s->inv.files[i];
+	return NULL;
+}
+
+static void strv_of(struct xhp_strv *v, char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		xhp_strv_add(v, names[i]);
+}
+
+/* A record for a payload loaded from file f (or adopted as it). */
+static struct xhp_record *record_file(struct xhp_session *s, const char *name, const struct xhp_file *f)
+{
+	struct xhp_record *r = xhp_records_add(&s->rec, name);
+
+	xhp_identity_of(&r->ident, name, &f->pl);
+	r->path = xhp_strdup(f->path);
+	strv_of(&r->new_syms, f->pl.new_syms, f->pl.nnew_syms);
 	return r;
 }
 
-int xhp_session_open(struct xhp_session *s, const struct xhp_session_opts *o,
-		     struct xhp_err *err)
+/* Loaded under an installed payload's name but not in the record (the
+ * record was lost, or the tool was stopped between the upload and the
+ * record): adopted as that file; whether it was reverted is unknown, so it
+ * counts as reverted. */
+static int adopt_unrecorded(struct xhp_session *s)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < s->nloaded; i++) {
+		const struct xhp_file *f = file_named(s, s->loaded[i].name);
+		struct xhp_record *r;
+
+		if (!f || xhp_records_find(&s->rec, s->loaded[i].name))
+			continue;
+		r = record_file(s, s->loaded[i].name, f);
+		r->reverted = true;
+		r->nodeps = xhp_strv_has(&s->cfg.independent, f->name);
+		r->seq = s->loaded[i].st.state == XHP_STATE_APPLIED ? s->rec.next_seq++ : 0;
+		n++;
+	}
+	return n;
+}
+
+/* The apply order in the record follows the applied stack (derived from
+ * the build-id chain where the record lacks it). */
+static int renumber_applied(struct xhp_session *s)
+{
+	struct xhp_view v;
+	unsigned last = 0;
+	size_t k;
+	int n = 0;
+
+	xhp_view_build(s, XHP_MODE_APPLY, &v);
+	for (k = 0; k < v.plan.napplied; k++) {
+		struct xhp_record *r = xhp_records_find(&s->rec, v.hv[v.plan.applied[k]].ident.name);
+
+		if (!r)
+			continue;
+		if (r->seq <= last) {
+			r->seq = s->rec.next_seq++;
+			n++;
+		}
+		last = r->seq;
+	}
+	xhp_view_free(&v);
+	return n;
+}
+
+static void reconcile_guard(struct xhp_session *s, struct xhp_guard_changes *changes)
+{
+	struct xhp_guard_sighting *seen = xhp_calloc(s->nloaded + 1, sizeof(*seen));
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nloaded; i++) {
+		const struct xhp_record *r = xhp_records_find(&s->rec, s->loaded[i].name);
+
+		if (r)
+			seen[n++] = (struct xhp_guard_sighting){ .id = r->ident.id, .state = s->loaded[i].st.state,
+								 .rc = s->loaded[i].st.rc };
+	}
+	xhp_guard_reconcile(&s->guard, seen, n, changes);
+	free(seen);
+}
+
+/* What the hypervisor shows now is the truth: the record and the guard
+ * follow it (actions that ended while nobody watched). */
+static void reconcile(struct xhp_session *s, struct xhp_guard_changes *changes)
+{
+	int changed = xhp_records_reconcile(&s->rec, s->loaded, s->nloaded);
+
+	changed += adopt_unrecorded(s);
+	changed += renumber_applied(s);
+	if (changed)
+		(void)xhp_records_save(&s->rec); /* best effort: losing it only makes runs adopt by name */
+	reconcile_guard(s, changes);
+}
+
+static int open_hypervisor(struct xhp_session *s, const struct xhp_session_opts *o, struct xhp_err *err)
+{
+	int r = xhp_backend_open(o->backend ? o->backend : s->cfg.backend, &s->be, err);
+
+	if (r < 0)
+		return r;
+	r = s->be->ops->build_id(s->be, &s->hv_id);
+	if (r < 0) {
+		xhp_err_set(err, "cannot read the hypervisor's build-id: %s%s", strerror(-r),
+			    r == -ENODATA ? " (Xen built without a build-id cannot livepatch)" : "");
+		return r;
+	}
+	xhp_build_id_hex(&s->hv_id, s->hv_hex, sizeof(s->hv_hex));
+	r = s->be->ops->boot_id(s->be, s->boot_id, sizeof(s->boot_id));
+	if (r < 0)
+		xhp_err_set(err, "cannot read the boot id: %s", strerror(-r));
+	return r;
+}
+
+static int take_lock(struct xhp_session *s, struct xhp_err *err)
+{
+	int r = xhp_lock(&s->lock_fd, s->cfg.lock_wait_ms);
+
+	if (r == -EWOULDBLOCK)
+		xhp_err_set(err, "another xen-hotpatch run holds %s/lock (waited %u ms): try again", xhp_run_dir(),
+			    s->cfg.lock_wait_ms);
+	else if (r < 0)
+		xhp_err_set(err, "cannot take %s/lock: %s", xhp_run_dir(), strerror(-r));
+	return r;
+}
+
+int xhp_session_open(struct xhp_session *s, const struct xhp_session_opts *o, struct xhp_err *err)
 {
 	int r;
 
@@ -29,48 +163,32 @@ int xhp_session_open(struct xhp_session *s, const struct xhp_session_opts *o,
 	r = xhp_config_load(&s->cfg, s->root, o->config_file, err);
 	if (r < 0)
 		return r;
-	r = xhp_backend_open(o->backend ? o->backend : s->cfg.backend, &s->be, err);
+	r = open_hypervisor(s, o, err);
 	if (r < 0)
 		return r;
-	r = s->be->ops->build_id(s->be, &s->hv);
-	if (r < 0) {
-		xhp_err_set(err, "cannot read the hypervisor's build-id: %s%s", strerror(-r),
-			    r == -ENODATA ? " (Xen built without a build-id cannot livepatch)" : "");
+	r = take_lock(s, err);
+	if (r < 0)
 		return r;
-	}
-	xhp_build_id_hex(&s->hv, s->hv_hex, sizeof(s->hv_hex));
-	r = s->be->ops->boot_id(s->be, s->boot_id, sizeof(s->boot_id));
-	if (r < 0) {
-		xhp_err_set(err, "cannot read the boot id: %s", strerror(-r));
-		return r;
-	}
-	if (o->lock) {
-		r = xhp_lock(&s->lock_fd, s->cfg.lock_wait_ms);
-		if (r == -EWOULDBLOCK) {
-			xhp_err_set(err, "another xen-hotpatch run holds %s/lock (waited %u ms): try again",
-				    xhp_run_dir(), s->cfg.lock_wait_ms);
-			return r;
-		}
-		if (r < 0) {
-			xhp_err_set(err, "cannot take %s/lock: %s", xhp_run_dir(), strerror(-r));
-			return r;
-		}
-	}
 	r = xhp_records_load(&s->rec, s->boot_id, s->hv_hex);
 	if (r < 0) {
 		xhp_err_set(err, "cannot read %s/loaded.json: %s", xhp_run_dir(), strerror(-r));
 		return r;
 	}
-	r = xhp_session_refresh(s, err);
-	if (r < 0)
+	r = refresh(s);
+	if (r < 0) {
+		xhp_err_set(err, "cannot list the hypervisor's payloads: %s", strerror(-r));
 		return r;
-	s->inv_ok = xhp_inventory_scan(s->root, s->cfg.payload_dir, &s->hv, &s->inv,
-				       &s->inv_err) == 0;
+	}
+	s->inv_ok = xhp_inventory_scan(s->root, s->cfg.payload_dir, &s->hv_id, &s->inv, &s->inv_err) == 0;
+	xhp_guard_open(&s->guard, s->root, s->boot_id, s->cfg.proven_after_s);
+	reconcile(s, &s->guard_changes);
 	return 0;
 }
 
 void xhp_session_close(struct xhp_session *s)
 {
+	xhp_guard_changes_free(&s->guard_changes);
+	xhp_guard_close(&s->guard);
 	xhp_inventory_free(&s->inv);
 	xhp_records_free(&s->rec);
 	xhp_loaded_free(s->loaded, s->nloaded);
@@ -98,123 +216,119 @@ static void note(struct xhp_session *s, const char *fmt, ...)
 		s->ev.note(s->ev.ctx, m);
 }
 
-static const struct xhp_file *file_named(const struct xhp_session *s, const char *name)
-{
-	size_t i;
+/* ---- the planner's view ------------------------------------------------------ */
 
-	for (i = 0; i < s->inv.nfiles; i++)
-		if (!strcmp(s->inv.files[i].name, name))
-			return &s->inv.files[i];
-	return NULL;
-}
-
-void xhp_session_input(struct xhp_session *s, enum xhp_mode mode, struct xhp_session_input *si)
+static void exclusion(const struct xhp_session *s, enum xhp_mode mode, struct xhp_installed *n)
 {
 	char hex[XHP_BUILD_ID_HEX_SIZE];
+
+	xhp_build_id_hex(&n->ident.id, hex, sizeof(hex));
+	if (xhp_strv_has(&s->cfg.blocked, n->ident.name) || xhp_strv_has(&s->cfg.blocked, hex)) {
+		n->excluded = XHP_EXCLUDED_BLOCKED;
+		n->excluded_why = "blocked by policy";
+	} else if (n->ident.bad_expectation) {
+		n->excluded = XHP_EXCLUDED_UNAPPLIABLE;
+		n->excluded_why = n->ident.bad_expectation == -ERANGE
+			? "an expectation is longer than the function it checks: Xen refuses to apply it"
+			: "an expectation has reserved bits set: Xen refuses to apply it";
+	} else if (xhp_guard_is_quarantined(&s->guard, &n->ident.id)) {
+		n->excluded = XHP_EXCLUDED_QUARANTINED;
+		n->excluded_why = "quarantined: an earlier apply was not seen to complete "
+				  "(release it with: xen-hotpatch clear NAME)";
+	} else if (mode == XHP_MODE_BOOT && !xhp_guard_is_proven(&s->guard, &n->ident.id)) {
+		n->excluded = XHP_EXCLUDED_UNPROVEN;
+		n->excluded_why = "not proven yet: boot reapplies only payloads that were applied before "
+				  "and the host stayed up";
+	}
+}
+
+static void view_installed(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v)
+{
 	size_t i;
 
-	memset(si, 0, sizeof(*si));
-	si->nodes = xhp_calloc(s->inv.nfiles + 1, sizeof(*si->nodes));
+	v->installed = xhp_calloc(s->inv.nfiles + 1, sizeof(*v->installed));
+	v->new_syms = xhp_calloc(s->inv.nfiles + 1, sizeof(*v->new_syms));
 	for (i = 0; i < s->inv.nfiles; i++) {
 		const struct xhp_file *f = &s->inv.files[i];
-		struct xhp_pnode *n = &si->nodes[si->nnodes++];
+		struct xhp_installed *n = &v->installed[v->ninstalled];
 
-		xhp_build_id_hex(&f->pl.id, hex, sizeof(hex));
-		n->name = f->name;
-		n->id = f->pl.id;
-		n->depends = f->pl.depends;
-		n->vetoing = (f->pl.hooks_enabled & XHP_HOOKS_VETOING) != 0;
-		n->safe_to_reapply = f->pl.safe_to_reapply;
+		xhp_identity_of(&n->ident, f->name, &f->pl);
+		strv_of(&v->new_syms[v->ninstalled], f->pl.new_syms, f->pl.nnew_syms);
+		n->new_syms = &v->new_syms[v->ninstalled];
 		n->version = xhp_payload_modinfo(&f->pl, "version");
-		n->user = (void *)f;
-		if (xhp_strv_has(&s->cfg.blocked, f->name) || xhp_strv_has(&s->cfg.blocked, hex))
-			n->excluded = "blocked by policy";
-		else if (xhp_mark_has(s->root, "quarantine", hex))
-			n->excluded = "quarantined: an earlier apply never completed "
-				      "(release it with: xen-hotpatch clear NAME)";
-		else if (mode == XHP_MODE_BOOT && !xhp_mark_has(s->root, "proven", hex))
-			n->excluded = "not proven yet: boot reapplies only payloads that were "
-				      "applied before and the host stayed up";
+		n->file = f;
+		exclusion(s, mode, n);
+		v->ninstalled++;
 	}
-	si->hvents = xhp_calloc(s->nloaded + 1, sizeof(*si->hvents));
+}
+
+static void view_hypervisor(struct xhp_session *s, struct xhp_view *v)
+{
+	size_t i;
+
+	v->hv = xhp_calloc(s->nloaded + 1, sizeof(*v->hv));
 	for (i = 0; i < s->nloaded; i++) {
 		const struct xhp_loaded *l = &s->loaded[i];
-		struct xhp_hvent *e = &si->hvents[si->nhvents++];
+		struct xhp_hv_entry *e = &v->hv[v->nhv++];
 		const struct xhp_record *r = xhp_records_find(&s->rec, l->name);
-		const struct xhp_file *f;
 
-		e->name = l->name;
+		if (r) {
+			e->ident = r->ident;
+			e->known = true;
+			e->reverted = r->reverted;
+			e->nodeps = r->nodeps;
+			e->seq = r->seq;
+			e->new_syms = &r->new_syms;
+		}
+		snprintf(e->ident.name, sizeof(e->ident.name), "%s", l->name);
 		e->state = l->st.state;
 		e->rc = l->st.rc;
-		if (r) {
-			e->ours = true;
-			e->id = r->id;
-			e->depends = r->depends;
-			e->vetoing = r->vetoing;
-			e->safe_to_reapply = r->safe_to_reapply;
-			e->reverted = r->reverted;
-			e->seq = e->state == XHP_STATE_APPLIED ? r->seq : 0;
-		} else if ((f = file_named(s, l->name))) {
-			/* loaded under an installed payload's name but not in our record
-			 * (the record was lost): adopt it as that file; whether it was
-			 * reverted before is unknown, so assume it was */
-			e->ours = true;
-			e->id = f->pl.id;
-			e->depends = f->pl.depends;
-			e->vetoing = (f->pl.hooks_enabled & XHP_HOOKS_VETOING) != 0;
-			e->safe_to_reapply = f->pl.safe_to_reapply;
-			e->reverted = true;
-		}
 	}
-	si->in.hv = s->hv;
-	si->in.nodes = si->nodes;
-	si->in.nnodes = si->nnodes;
-	si->in.loaded = si->hvents;
-	si->in.nloaded = si->nhvents;
-	si->in.independent = &s->cfg.independent;
-	si->in.replace_allow = s->cfg.replace_allow;
 }
 
-void xhp_session_input_free(struct xhp_session_input *si)
+void xhp_view_build(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v)
 {
-	free(si->nodes);
-	free(si->hvents);
-	memset(si, 0, sizeof(*si));
+	memset(v, 0, sizeof(*v));
+	view_installed(s, mode, v);
+	view_hypervisor(s, v);
+	v->in = (struct xhp_plan_input){
+		.hv_id = s->hv_id, .installed = v->installed, .ninstalled = v->ninstalled, .hv = v->hv,
+		.nhv = v->nhv, .independent = &s->cfg.independent, .replace_allow = s->cfg.replace_allow,
+	};
+	xhp_plan_make(&v->in, &v->plan);
 }
 
-int xhp_session_quarantine_stale(struct xhp_session *s)
+void xhp_view_free(struct xhp_view *v)
 {
-	struct xhp_strv ids = { 0 };
 	size_t i;
-	int n = 0;
 
-	if (xhp_mark_list(s->root, "attempts", &ids) < 0)
-		return 0;
-	for (i = 0; i < ids.n; i++) {
-		_cleanup_free_ char *c = NULL, *q = NULL;
-		char *name, *boot, *save = NULL;
-
-		if (xhp_mark_read(s->root, "attempts", ids.v[i], &c) < 0)
-			continue;
-		name = strtok_r(c, "\n", &save);
-		boot = strtok_r(NULL, "\n", &save);
-		if (!name || !boot || !strcmp(boot, s->boot_id))
-			continue; /* this boot's own attempt: still under way or done */
-		q = xhp_asprintf("%s\napply attempted in boot %s never completed (the host went down)\n",
-				 name, boot);
-		if (xhp_mark_set(s->root, "quarantine", ids.v[i], q) == 0) {
-			xhp_mark_del(s->root, "attempts", ids.v[i]);
-			xhp_mark_del(s->root, "proven", ids.v[i]);
-			note(s, "%s: quarantined: its apply in an earlier boot never completed; "
-				"release it with: xen-hotpatch clear %s", name, name);
-			n++;
-		}
-	}
-	xhp_strv_free(&ids);
-	return n;
+	xhp_plan_free(&v->plan);
+	for (i = 0; i < v->ninstalled; i++)
+		xhp_strv_free(&v->new_syms[i]);
+	free(v->new_syms);
+	free(v->installed);
+	free(v->hv);
+	memset(v, 0, sizeof(*v));
 }
 
-/* ---- running steps ---------------------------------------------------------- */
+void xhp_session_applied(struct xhp_session *s, struct xhp_strv *names)
+{
+	struct xhp_view v;
+	size_t i;
+
+	xhp_view_build(s, XHP_MODE_APPLY, &v);
+	for (i = 0; i < v.plan.napplied; i++)
+		xhp_strv_add(names, v.hv[v.plan.applied[i]].ident.name);
+	xhp_view_free(&v);
+}
+
+void xhp_result_free(struct xhp_result *r)
+{
+	xhp_strv_free(&r->applied_after);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- running steps ------------------------------------------------------------ */
 
 static void save_records(struct xhp_session *s)
 {
@@ -222,111 +336,81 @@ static void save_records(struct xhp_session *s)
 	(void)xhp_records_save(&s->rec);
 }
 
-static int run_upload(struct xhp_session *s, const struct xhp_pnode *n)
+/* Upload installed payload n: the file is read again and must still be
+ * what was planned. */
+static void run_upload(struct xhp_session *s, const struct xhp_installed *n, struct xhp_result *res)
 {
-	const struct xhp_file *f = n->user;
+	const struct xhp_file *f = n->file;
+	struct xhp_act_result *a = &res->act;
 	struct xhp_payload pl;
 	struct xhp_err e = { { 0 } };
 	_cleanup_free_ void *data = NULL;
-	struct xhp_record *r;
 	size_t len = 0;
-	int ret;
+	int r;
 
-	ret = xhp_file_check(f->path, &e);
-	if (ret < 0)
-		return ret;
-	ret = xhp_payload_load(f->path, &pl, &data, &len, &e);
-	if (ret < 0)
-		return ret;
-	if (!xhp_build_id_eq(&pl.id, &n->id)) {
+	memset(a, 0, sizeof(*a));
+	r = xhp_file_check(f->path, &e);
+	if (r >= 0)
+		r = xhp_payload_load(f->path, &pl, &data, &len, &e);
+	if (r >= 0 && !xhp_build_id_eq(&pl.id, &n->ident.id)) {
 		xhp_payload_free(&pl);
-		return -ESTALE; /* the file changed under us: the next run plans again */
+		r = -ESTALE; /* the file changed under us: the next run plans again */
+		xhp_err_set(&e, "%s changed during this run", f->path);
+	} else if (r >= 0) {
+		xhp_payload_free(&pl);
 	}
-	xhp_payload_free(&pl);
-	ret = s->be->ops->upload(s->be, n->name, data, len);
-	if (ret < 0)
-		return ret;
-	r = xhp_records_add(&s->rec, n->name);
-	r->path = xhp_strdup(f->path);
-	r->id = n->id;
-	r->depends = n->depends;
-	r->vetoing = n->vetoing;
-	r->safe_to_reapply = n->safe_to_reapply;
-	save_records(s);
-	return 0;
-}
-
-static void adopt_record(struct xhp_session *s, const struct xhp_hvent *e)
-{
-	struct xhp_record *r;
-
-	if (!e->ours || xhp_records_find(&s->rec, e->name))
+	if (r < 0) {
+		res->file_err = r;
+		a->status = XHP_ACT_REFUSED;
+		snprintf(a->why, sizeof(a->why), "%s", e.msg);
 		return;
-	r = xhp_records_add(&s->rec, e->name);
-	r->id = e->id;
-	r->depends = e->depends;
-	r->vetoing = e->vetoing;
-	r->safe_to_reapply = e->safe_to_reapply;
-	r->reverted = e->reverted;
+	}
+	r = s->be->ops->upload(s->be, n->ident.name, data, len);
+	if (r < 0) {
+		a->status = XHP_ACT_REFUSED;
+		a->err = r;
+		snprintf(a->why, sizeof(a->why), "%s", xhp_backend_explain(s->be));
+		return;
+	}
+	a->status = XHP_ACT_DONE;
+	a->state = XHP_STATE_CHECKED;
+	record_file(s, n->ident.name, f);
+	save_records(s);
 }
 
-static int run_action(struct xhp_session *s, const struct xhp_step *st,
-		      const struct xhp_pnode *n, int *hv_rc)
+static enum xhp_action action_of(enum xhp_step_op op)
 {
-	enum xhp_action a;
-	uint32_t flags = 0;
-	char hex[XHP_BUILD_ID_HEX_SIZE];
-	bool attempt = false;
-	struct xhp_record *r;
+	switch (op) {
+	case XHP_STEP_APPLY:
+	case XHP_STEP_APPLY_NODEPS: return XHP_ACTION_APPLY;
+	case XHP_STEP_REPLACE: return XHP_ACTION_REPLACE;
+	case XHP_STEP_REVERT: return XHP_ACTION_REVERT;
+	default: return XHP_ACTION_UNLOAD;
+	}
+}
+
+/* The record after an action that reached its final state. */
+static void record_done(struct xhp_session *s, const struct xhp_step *st)
+{
+	struct xhp_record *r = xhp_records_find(&s->rec, st->name);
 	size_t i;
-	int ret;
 
-	switch (st->op) {
-	case XHP_STEP_APPLY: a = XHP_ACTION_APPLY; break;
-	case XHP_STEP_APPLY_NODEPS: a = XHP_ACTION_APPLY; flags = XHP_ACTION_APPLY_NODEPS; break;
-	case XHP_STEP_REPLACE: a = XHP_ACTION_REPLACE; break;
-	case XHP_STEP_REVERT: a = XHP_ACTION_REVERT; break;
-	case XHP_STEP_UNLOAD: a = XHP_ACTION_UNLOAD; break;
-	default: return -EINVAL;
-	}
-	if (n) {
-		_cleanup_free_ char *c = xhp_asprintf("%s\n%s\n", n->name, s->boot_id);
-
-		/* Written before the hypervisor is touched, for proven payloads too
-		 * (a boot-time apply can kill the host as well): if the host dies
-		 * now, the next run finds it and quarantines the payload. Best
-		 * effort: a read-only root (initramfs) cannot take it. */
-		xhp_build_id_hex(&n->id, hex, sizeof(hex));
-		attempt = xhp_mark_set(s->root, "attempts", hex, c) == 0;
-	}
-	ret = xhp_backend_act(s->be, st->name, a, flags, s->cfg.action_timeout_ms * 1000000u,
-			      s->cfg.deadline_ms, hv_rc);
-	if (n && ret == 0)
-		xhp_mark_set(s->root, "proven", hex, n->name);
-	if (attempt)
-		xhp_mark_del(s->root, "attempts", hex);
-	if (ret < 0)
-		return ret;
-
-	r = xhp_records_find(&s->rec, st->name);
 	switch (st->op) {
 	case XHP_STEP_REPLACE:
 		for (i = 0; i < s->rec.n; i++)
-			if (s->rec.r[i].seq) {
-				s->rec.r[i].seq = 0;
-				s->rec.r[i].reverted = true;
-			}
+			if (&s->rec.r[i] != r && s->rec.r[i].seq)
+				s->rec.r[i].reverted = true; /* REPLACE reverted everything applied */
 		/* fall through */
 	case XHP_STEP_APPLY:
 	case XHP_STEP_APPLY_NODEPS:
-		if (r)
+		if (r) {
 			r->seq = s->rec.next_seq++;
+			r->nodeps = st->op == XHP_STEP_APPLY_NODEPS;
+		}
 		break;
 	case XHP_STEP_REVERT:
-		if (r) {
-			r->seq = 0;
+		if (r)
 			r->reverted = true;
-		}
 		break;
 	case XHP_STEP_UNLOAD:
 		xhp_records_del(&s->rec, st->name);
@@ -334,56 +418,107 @@ static int run_action(struct xhp_session *s, const struct xhp_step *st,
 	default:
 		break;
 	}
-	save_records(s);
+	if ((r = xhp_records_find(&s->rec, st->name)))
+		r->pending = 0;
+}
+
+static int pre_hook(const struct xhp_record *r, enum xhp_action a)
+{
+	if (!r)
+		return -1;
+	if (a == XHP_ACTION_APPLY)
+		return xhp_identity_has_hook(&r->ident, XHP_HOOK_PREAPPLY);
+	if (a == XHP_ACTION_REVERT)
+		return xhp_identity_has_hook(&r->ident, XHP_HOOK_PREREVERT);
 	return 0;
 }
 
-static int run_steps(struct xhp_session *s, const struct xhp_session_input *si,
-		     const struct xhp_plan *plan, const struct xhp_step **failed, int *hv_rc)
+/* The action of st. The record says it is in flight before it is sent, and
+ * an apply writes its attempt first (a kill or a crash then leaves both for
+ * the next run to resolve from what the hypervisor shows). */
+static void run_action(struct xhp_session *s, const struct xhp_step *st, const struct xhp_installed *n,
+		       struct xhp_result *res)
+{
+	enum xhp_action a = action_of(st->op);
+	struct xhp_record *r = xhp_records_find(&s->rec, st->name);
+	struct xhp_act_params p = {
+		.flags = st->op == XHP_STEP_APPLY_NODEPS ? XHP_ACTION_APPLY_NODEPS : 0,
+		.pre_hook = pre_hook(r, a), .timeout_ms = s->cfg.action_timeout_ms, .deadline_ms = s->cfg.deadline_ms,
+	};
+	bool applying = a == XHP_ACTION_APPLY || a == XHP_ACTION_REPLACE;
+
+	if (r && a != XHP_ACTION_UNLOAD) {
+		r->pending = (int)a;
+		save_records(s);
+	}
+	if (applying && n && xhp_guard_attempt_begin(&s->guard, &n->ident) < 0)
+		res->unguarded++;
+	xhp_backend_run(s->be, st->name, a, &p, &res->act);
+	if (applying && n && res->act.status != XHP_ACT_TIMEOUT)
+		xhp_guard_attempt_end(&s->guard, &n->ident, res->act.status == XHP_ACT_DONE);
+	if (res->act.status == XHP_ACT_DONE) {
+		record_done(s, st);
+		save_records(s);
+	}
+}
+
+static bool run_steps(struct xhp_session *s, const struct xhp_view *v, struct xhp_result *res)
 {
 	size_t i;
-	int ret = 0;
 
-	/* payloads we knew only by name become ours for good */
-	for (i = 0; i < si->nhvents; i++)
-		adopt_record(s, &si->hvents[i]);
-	for (i = 0; i < plan->nsteps; i++) {
-		const struct xhp_step *st = &plan->steps[i];
-		const struct xhp_pnode *n = st->node >= 0 ? &si->nodes[st->node] : NULL;
-		int rc = 0;
+	for (i = 0; i < v->plan.nsteps; i++) {
+		const struct xhp_step *st = &v->plan.steps[i];
+		const struct xhp_installed *n = st->installed >= 0 ? &v->installed[st->installed] : NULL;
 
 		if (s->ev.step)
-			s->ev.step(s->ev.ctx, st, false, 0, 0);
+			s->ev.step(s->ev.ctx, st, NULL);
 		if (st->op == XHP_STEP_UPLOAD)
-			ret = run_upload(s, n);
+			run_upload(s, n, res);
 		else
-			ret = run_action(s, st, st->op == XHP_STEP_UNLOAD || st->op == XHP_STEP_REVERT ? NULL : n, &rc);
+			run_action(s, st, n, res);
 		if (s->ev.step)
-			s->ev.step(s->ev.ctx, st, true, ret, rc);
-		if (ret < 0) {
-			*failed = st;
-			*hv_rc = rc;
-			return ret;
+			s->ev.step(s->ev.ctx, st, &res->act);
+		if (res->act.status != XHP_ACT_DONE) {
+			res->outcome = XHP_OUTCOME_STEP_FAILED;
+			res->failed = *st;
+			return false;
 		}
+		res->steps_done++;
 	}
-	return 0;
+	return true;
 }
 
-/* After a failure: unload what this run uploaded and did not apply. */
-static void cleanup_uploads(struct xhp_session *s, const struct xhp_plan *plan,
-			    const struct xhp_step *failed)
+/* Read the hypervisor again and let the record and the guard follow it;
+ * the guard proves what stayed applied (proven_after_s = 0). */
+static void settle(struct xhp_session *s)
 {
-	const struct xhp_step *st;
-	struct xhp_status stat;
+	struct xhp_guard_changes changes = { 0 };
 
-	for (st = plan->steps; st < failed; st++) {
-		if (st->op != XHP_STEP_UPLOAD)
+	if (refresh(s) < 0)
+		return;
+	reconcile(s, &changes);
+	xhp_guard_changes_free(&changes);
+}
+
+/* After a failure: unload what this run uploaded and did not apply (not
+ * while its own work is still in flight). */
+static void cleanup_uploads(struct xhp_session *s, const struct xhp_plan *plan, size_t upto)
+{
+	struct xhp_act_params p = { .pre_hook = 0, .deadline_ms = s->cfg.deadline_ms };
+	struct xhp_act_result r;
+	struct xhp_status st;
+	size_t i;
+
+	for (i = 0; i < upto; i++) {
+		const char *name = plan->steps[i].name;
+
+		if (plan->steps[i].op != XHP_STEP_UPLOAD || s->be->ops->get(s->be, name, &st) < 0 ||
+		    st.state != XHP_STATE_CHECKED || st.rc == -EAGAIN)
 			continue;
-		if (s->be->ops->get(s->be, st->name, &stat) < 0 || stat.state != XHP_STATE_CHECKED)
-			continue;
-		if (xhp_backend_act(s->be, st->name, XHP_ACTION_UNLOAD, 0, 0, s->cfg.deadline_ms, NULL) == 0) {
-			xhp_records_del(&s->rec, st->name);
-			note(s, "%s: unloaded again (uploaded by this run, not applied)", st->name);
+		xhp_backend_run(s->be, name, XHP_ACTION_UNLOAD, &p, &r);
+		if (r.status == XHP_ACT_DONE) {
+			xhp_records_del(&s->rec, name);
+			note(s, "%s: unloaded again (uploaded by this run, not applied)", name);
 		}
 	}
 	save_records(s);
@@ -393,128 +528,93 @@ static void cleanup_uploads(struct xhp_session *s, const struct xhp_plan *plan,
  * to the stack it had before this run. Possible only while every payload of
  * that stack is still loaded (nothing is uploaded again from files that may
  * have changed); otherwise the stack stays where the failure left it. */
-static void rollback(struct xhp_session *s, const struct xhp_session_input *orig,
-		     const struct xhp_plan *plan)
+static bool rollback(struct xhp_session *s, const struct xhp_view *before)
 {
-	struct xhp_strv names = { 0 };
-	struct xhp_pnode *nodes = xhp_calloc(plan->napplied + 1, sizeof(*nodes));
-	struct xhp_session_input now;
-	struct xhp_plan back;
-	const struct xhp_step *failed = NULL;
-	struct xhp_err e;
-	size_t i, n = 0;
-	int rc = 0, r;
+	struct xhp_installed *old = xhp_calloc(before->plan.napplied + 1, sizeof(*old));
+	struct xhp_result res = { 0 };
+	struct xhp_view now;
+	size_t i;
+	bool ok = false;
 
-	for (i = 0; i < plan->napplied; i++) {
-		const struct xhp_hvent *h = &orig->hvents[plan->applied[i]];
+	for (i = 0; i < before->plan.napplied; i++) {
+		const struct xhp_hv_entry *h = &before->hv[before->plan.applied[i]];
 
-		if (!h->ours) {
-			note(s, "rollback impossible: %s is not known to xen-hotpatch", h->name);
-			free(nodes);
-			return;
+		if (!h->known) {
+			note(s, "rollback impossible: %s is not known to xen-hotpatch", h->ident.name);
+			free(old);
+			return false;
 		}
-		xhp_strv_add(&names, h->name);
-		nodes[n] = (struct xhp_pnode){ .id = h->id, .depends = h->depends, .vetoing = h->vetoing,
-					       .safe_to_reapply = h->safe_to_reapply };
-		n++;
+		old[i].ident = h->ident;
 	}
-	for (i = 0; i < n; i++)
-		nodes[i].name = names.v[i];
-	xhp_session_refresh(s, &e);
-	xhp_session_input(s, XHP_MODE_APPLY, &now);
-	free(now.nodes);
-	now.nodes = nodes;
-	now.nnodes = n;
-	now.in.nodes = nodes;
-	now.in.nnodes = n;
-	xhp_plan_make(&now.in, &back);
-	for (i = 0; i < back.nsteps; i++)
-		if (back.steps[i].op == XHP_STEP_UPLOAD)
-			back.refused = true;
-	if (back.refused) {
+	xhp_view_build(s, XHP_MODE_APPLY, &now);
+	xhp_plan_free(&now.plan);
+	now.in.installed = old;
+	now.in.ninstalled = before->plan.napplied;
+	xhp_plan_make(&now.in, &now.plan);
+	for (i = 0; i < now.plan.nsteps; i++)
+		now.plan.refused |= now.plan.steps[i].op == XHP_STEP_UPLOAD;
+	if (now.plan.refused) {
 		note(s, "rollback impossible: a payload of the previous stack is no longer loaded; "
 			"the stack stays where the failure left it");
-	} else if (back.nsteps) {
+	} else if (now.plan.nsteps) {
 		note(s, "on_failure = rollback: putting back the stack of before this run");
-		r = run_steps(s, &now, &back, &failed, &rc);
-		if (r < 0)
-			note(s, "rollback failed at %s %s: %s", xhp_step_op_name(failed->op), failed->name,
-			     strerror(-r));
+		ok = run_steps(s, &now, &res);
+		if (!ok)
+			note(s, "rollback failed at %s %s", xhp_step_op_name(res.failed.op), res.failed.name);
 	}
-	xhp_plan_free(&back);
-	xhp_session_input_free(&now);
-	xhp_strv_free(&names);
+	xhp_view_free(&now);
+	free(old);
+	return ok;
 }
 
-int xhp_converge(struct xhp_session *s, enum xhp_mode mode, bool dry_run,
-		 struct xhp_plan *plan, const struct xhp_step **failed, int *hv_rc)
+static void after_failure(struct xhp_session *s, const struct xhp_view *v, struct xhp_result *res,
+			  bool may_roll_back)
 {
-	struct xhp_session_input si;
-	struct xhp_err e;
-	int ret;
-
-	*failed = NULL;
-	*hv_rc = 0;
-	memset(plan, 0, sizeof(*plan));
-	if (!s->inv_ok)
-		return -ENOENT;
-	xhp_session_input(s, mode, &si);
-	xhp_plan_make(&si.in, plan);
-	if (dry_run || plan->refused) {
-		xhp_session_input_free(&si);
-		return plan->refused ? -ECANCELED : 0;
+	settle(s);
+	if (res->act.status != XHP_ACT_TIMEOUT)
+		cleanup_uploads(s, &v->plan, res->steps_done);
+	if (may_roll_back && s->cfg.on_failure_rollback && res->act.status != XHP_ACT_TIMEOUT) {
+		res->rolled_back = rollback(s, v);
+		settle(s);
 	}
-	ret = run_steps(s, &si, plan, failed, hv_rc);
-	if (ret < 0) {
-		cleanup_uploads(s, plan, *failed);
-		if (s->cfg.on_failure_rollback)
-			rollback(s, &si, plan);
-	}
-	xhp_session_input_free(&si);
-	xhp_session_refresh(s, &e);
-	return ret;
+	xhp_session_applied(s, &res->applied_after);
 }
 
-int xhp_revert_name(struct xhp_session *s, const char *name, struct xhp_plan *plan,
-		    const struct xhp_step **failed, int *hv_rc, struct xhp_err *err)
+/* Run the plan in v; after a failure, read the hypervisor again and clean
+ * up (and roll back, when that is asked for and allowed). */
+static void run_plan(struct xhp_session *s, const struct xhp_view *v, struct xhp_result *res, bool may_roll_back)
 {
-	struct xhp_session_input si;
-	size_t i, k;
-	int at = -1, ret;
+	res->outcome = XHP_OUTCOME_DONE;
+	if (!run_steps(s, v, res))
+		after_failure(s, v, res, may_roll_back);
+	else
+		settle(s);
+	res->guard_error = s->guard.write_error;
+}
 
-	memset(plan, 0, sizeof(*plan));
-	*failed = NULL;
-	*hv_rc = 0;
-	xhp_session_input(s, XHP_MODE_APPLY, &si);
-	plan->applied = xhp_calloc(si.nhvents + 1, sizeof(int));
-	plan->napplied = xhp_applied_order(&s->hv, si.hvents, si.nhvents, plan->applied);
-	for (i = 0; i < si.nhvents; i++)
-		if (!strcmp(si.hvents[i].name, name))
-			at = (int)i;
-	if (at < 0) {
-		xhp_err_set(err, "%s: not loaded in the hypervisor", name);
-		xhp_session_input_free(&si);
-		return -ENOENT;
+void xhp_converge(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v, struct xhp_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	xhp_view_build(s, mode, v);
+	if (!s->inv_ok) {
+		res->outcome = XHP_OUTCOME_NO_PAYLOAD_DIR;
+		return;
 	}
-	if (si.hvents[at].state == XHP_STATE_APPLIED) {
-		for (k = 0; k < plan->napplied && plan->applied[k] != at; k++)
-			;
-		for (i = plan->napplied; i > k; i--) {
-			plan->steps = xhp_realloc(plan->steps, (plan->nsteps + 1) * sizeof(*plan->steps));
-			plan->steps[plan->nsteps++] = (struct xhp_step){
-				.op = XHP_STEP_REVERT, .name = xhp_strdup(si.hvents[plan->applied[i - 1]].name), .node = -1 };
-		}
-		for (i = plan->napplied; i > k; i--) {
-			plan->steps = xhp_realloc(plan->steps, (plan->nsteps + 1) * sizeof(*plan->steps));
-			plan->steps[plan->nsteps++] = (struct xhp_step){
-				.op = XHP_STEP_UNLOAD, .name = xhp_strdup(si.hvents[plan->applied[i - 1]].name), .node = -1 };
-		}
-	} else {
-		plan->steps = xhp_calloc(1, sizeof(*plan->steps));
-		plan->steps[plan->nsteps++] = (struct xhp_step){ .op = XHP_STEP_UNLOAD, .name = xhp_strdup(si.hvents[at].name), .node = -1 };
+	if (v->plan.refused) {
+		res->outcome = XHP_OUTCOME_REFUSED;
+		return;
 	}
-	ret = run_steps(s, &si, plan, failed, hv_rc);
-	xhp_session_input_free(&si);
-	xhp_session_refresh(s, err);
-	return ret;
+	run_plan(s, v, res, true);
+}
+
+void xhp_revert_name(struct xhp_session *s, const char *name, struct xhp_view *v, struct xhp_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	xhp_view_build(s, XHP_MODE_APPLY, v);
+	xhp_plan_free(&v->plan);
+	if (xhp_plan_revert(&v->in, name, &v->plan) < 0) {
+		res->outcome = XHP_OUTCOME_NOT_LOADED;
+		return;
+	}
+	run_plan(s, v, res, false);
 }

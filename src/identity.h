@@ -8,11 +8,17 @@
  *   name             the hypervisor name (file stem), [A-Za-z0-9._-]{1,127}
  *   id               its own build-id (.note.gnu.build-id)
  *   depends          the build-id it stacks on (.livepatch.depends)
+ *   hooks            enabled hooks, bit per enum xhp_hook (a non-NULL slot)
  *   vetoing          it has pre/post apply/revert hooks: REPLACE is impossible
  *                    while it takes part (Xen returns -EOPNOTSUPP)
  *   safe_to_reapply  Xen re-applies it after a revert (no writable section
  *                    but .livepatch.funcs); otherwise it must be unloaded and
  *                    uploaded again
+ *   expectations     functions with an enabled expectation (checked by Xen at
+ *                    APPLY and inside REPLACE against the running code)
+ *   bad_expectation  an enabled expectation Xen refuses whatever the running
+ *                    code is (reserved bits set: -EINVAL; longer than the
+ *                    function: -ERANGE): 0, or that errno, negative
  */
 #ifndef XHP_IDENTITY_H
 #define XHP_IDENTITY_H
@@ -23,8 +29,11 @@ struct xhp_identity {
 	char name[XHP_NAME_MAX + 1];
 	struct xhp_build_id id;
 	struct xhp_build_id depends;
+	unsigned hooks;
 	bool vetoing;
 	bool safe_to_reapply;
+	unsigned expectations;
+	int bad_expectation;
 };
 
 /* The identity of payload pl installed or loaded under name (truncated to
@@ -34,5 +43,8 @@ void xhp_identity_of(struct xhp_identity *ident, const char *name,
 
 /* Same payload: same name and same own build-id. */
 bool xhp_identity_same(const struct xhp_identity *a, const struct xhp_identity *b);
+
+/* Does it have this hook enabled? */
+bool xhp_identity_has_hook(const struct xhp_identity *ident, enum xhp_hook hook);
 
 #endif

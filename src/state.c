@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -64,14 +63,19 @@ static char *records_path(void)
 	return xhp_asprintf("%s/loaded.json", xhp_run_dir());
 }
 
+static void record_clear(struct xhp_record *e)
+{
+	free(e->path);
+	xhp_strv_free(&e->new_syms);
+	memset(e, 0, sizeof(*e));
+}
+
 void xhp_records_free(struct xhp_records *rec)
 {
 	size_t i;
 
-	for (i = 0; i < rec->n; i++) {
-		free(rec->r[i].name);
-		free(rec->r[i].path);
-	}
+	for (i = 0; i < rec->n; i++)
+		record_clear(&rec->r[i]);
 	free(rec->r);
 	free(rec->boot_id);
 	free(rec->hv);
@@ -103,12 +107,57 @@ static unsigned juint(json_object *o, const char *key)
 	return (unsigned)json_object_get_int64(v);
 }
 
+/* One payload's entry; false when it is unusable (then it is dropped: the
+ * payload is adopted by name or counted foreign). */
+static bool record_from_json(struct xhp_record *e, json_object *o)
+{
+	const char *id = jstr(o, "build_id"), *dep = jstr(o, "depends"), *p = jstr(o, "path");
+	json_object *syms;
+	size_t i;
+
+	if (!id || !dep || xhp_build_id_from_hex(&e->ident.id, id) ||
+	    xhp_build_id_from_hex(&e->ident.depends, dep))
+		return false;
+	e->path = p ? xhp_strdup(p) : NULL;
+	e->ident.hooks = juint(o, "hooks");
+	e->ident.vetoing = jbool(o, "vetoing");
+	e->ident.safe_to_reapply = jbool(o, "safe_to_reapply");
+	e->ident.expectations = juint(o, "expectations");
+	e->ident.bad_expectation = -(int)juint(o, "bad_expectation");
+	e->reverted = jbool(o, "reverted");
+	e->nodeps = jbool(o, "nodeps");
+	e->seq = juint(o, "seq");
+	e->pending = (int)juint(o, "pending");
+	if (json_object_object_get_ex(o, "new_syms", &syms) && json_object_is_type(syms, json_type_array))
+		for (i = 0; i < json_object_array_length(syms); i++) {
+			const char *sym = json_object_get_string(json_object_array_get_idx(syms, i));
+
+			if (sym)
+				xhp_strv_add(&e->new_syms, sym);
+		}
+	return true;
+}
+
+static void records_from_json(struct xhp_records *rec, json_object *arr)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		const char *name = jstr(o, "name");
+
+		if (!name || xhp_name_check(name) < 0)
+			continue;
+		if (!record_from_json(xhp_records_add(rec, name), o))
+			xhp_records_del(rec, name);
+	}
+}
+
 int xhp_records_load(struct xhp_records *rec, const char *boot_id, const char *hv_hex)
 {
 	_cleanup_free_ char *path = records_path(), *buf = NULL;
 	json_object *root, *arr;
 	const char *b, *h;
-	size_t i;
 	int r;
 
 	memset(rec, 0, sizeof(*rec));
@@ -125,44 +174,48 @@ int xhp_records_load(struct xhp_records *rec, const char *boot_id, const char *h
 		return 0; /* a torn record is no record: everything loaded is then adopted or foreign */
 	b = jstr(root, "boot_id");
 	h = jstr(root, "hypervisor");
-	if (!b || !h || strcmp(b, boot_id) || strcmp(h, hv_hex)) {
-		json_object_put(root);
-		return 0;
-	}
-	rec->next_seq = juint(root, "next_seq");
-	if (!rec->next_seq)
-		rec->next_seq = 1;
-	if (json_object_object_get_ex(root, "payloads", &arr) &&
-	    json_object_is_type(arr, json_type_array)) {
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			json_object *o = json_object_array_get_idx(arr, i);
-			const char *name = jstr(o, "name"), *id = jstr(o, "build_id"),
-				   *dep = jstr(o, "depends"), *p = jstr(o, "path");
-			struct xhp_record *e;
-
-			if (!name || !id || !dep)
-				continue;
-			e = xhp_records_add(rec, name);
-			if (xhp_build_id_from_hex(&e->id, id) || xhp_build_id_from_hex(&e->depends, dep)) {
-				xhp_records_del(rec, name);
-				continue;
-			}
-			e->path = p ? xhp_strdup(p) : NULL;
-			e->vetoing = jbool(o, "vetoing");
-			e->safe_to_reapply = jbool(o, "safe_to_reapply");
-			e->reverted = jbool(o, "reverted");
-			e->seq = juint(o, "seq");
-		}
+	if (b && h && !strcmp(b, boot_id) && !strcmp(h, hv_hex)) {
+		rec->next_seq = juint(root, "next_seq");
+		if (!rec->next_seq)
+			rec->next_seq = 1;
+		if (json_object_object_get_ex(root, "payloads", &arr) && json_object_is_type(arr, json_type_array))
+			records_from_json(rec, arr);
 	}
 	json_object_put(root);
 	return 0;
+}
+
+static json_object *record_to_json(const struct xhp_record *e)
+{
+	json_object *o = json_object_new_object(), *syms = json_object_new_array();
+	char hex[XHP_BUILD_ID_HEX_SIZE];
+	size_t i;
+
+	json_object_object_add(o, "name", json_object_new_string(e->ident.name));
+	json_object_object_add(o, "build_id", json_object_new_string(xhp_build_id_hex(&e->ident.id, hex, sizeof(hex))));
+	json_object_object_add(o, "depends",
+			       json_object_new_string(xhp_build_id_hex(&e->ident.depends, hex, sizeof(hex))));
+	if (e->path)
+		json_object_object_add(o, "path", json_object_new_string(e->path));
+	json_object_object_add(o, "hooks", json_object_new_int64(e->ident.hooks));
+	json_object_object_add(o, "vetoing", json_object_new_boolean(e->ident.vetoing));
+	json_object_object_add(o, "safe_to_reapply", json_object_new_boolean(e->ident.safe_to_reapply));
+	json_object_object_add(o, "expectations", json_object_new_int64(e->ident.expectations));
+	json_object_object_add(o, "bad_expectation", json_object_new_int64(-e->ident.bad_expectation));
+	json_object_object_add(o, "reverted", json_object_new_boolean(e->reverted));
+	json_object_object_add(o, "nodeps", json_object_new_boolean(e->nodeps));
+	json_object_object_add(o, "seq", json_object_new_int64(e->seq));
+	json_object_object_add(o, "pending", json_object_new_int64(e->pending));
+	for (i = 0; i < e->new_syms.n; i++)
+		json_object_array_add(syms, json_object_new_string(e->new_syms.v[i]));
+	json_object_object_add(o, "new_syms", syms);
+	return o;
 }
 
 int xhp_records_save(const struct xhp_records *rec)
 {
 	_cleanup_free_ char *path = records_path();
 	json_object *root = json_object_new_object(), *arr = json_object_new_array();
-	char hex[XHP_BUILD_ID_HEX_SIZE];
 	const char *s;
 	size_t i;
 	int r;
@@ -170,23 +223,8 @@ int xhp_records_save(const struct xhp_records *rec)
 	json_object_object_add(root, "boot_id", json_object_new_string(rec->boot_id));
 	json_object_object_add(root, "hypervisor", json_object_new_string(rec->hv));
 	json_object_object_add(root, "next_seq", json_object_new_int64(rec->next_seq));
-	for (i = 0; i < rec->n; i++) {
-		const struct xhp_record *e = &rec->r[i];
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(e->name));
-		json_object_object_add(o, "build_id",
-				       json_object_new_string(xhp_build_id_hex(&e->id, hex, sizeof(hex))));
-		json_object_object_add(o, "depends",
-				       json_object_new_string(xhp_build_id_hex(&e->depends, hex, sizeof(hex))));
-		if (e->path)
-			json_object_object_add(o, "path", json_object_new_string(e->path));
-		json_object_object_add(o, "vetoing", json_object_new_boolean(e->vetoing));
-		json_object_object_add(o, "safe_to_reapply", json_object_new_boolean(e->safe_to_reapply));
-		json_object_object_add(o, "reverted", json_object_new_boolean(e->reverted));
-		json_object_object_add(o, "seq", json_object_new_int64(e->seq));
-		json_object_array_add(arr, o);
-	}
+	for (i = 0; i < rec->n; i++)
+		json_object_array_add(arr, record_to_json(&rec->r[i]));
 	json_object_object_add(root, "payloads", arr);
 	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
 	r = xhp_mkdir_p(xhp_run_dir(), 0755);
@@ -201,7 +239,7 @@ struct xhp_record *xhp_records_find(struct xhp_records *rec, const char *name)
 	size_t i;
 
 	for (i = 0; i < rec->n; i++)
-		if (!strcmp(rec->r[i].name, name))
+		if (!strcmp(rec->r[i].ident.name, name))
 			return &rec->r[i];
 	return NULL;
 }
@@ -211,14 +249,13 @@ struct xhp_record *xhp_records_add(struct xhp_records *rec, const char *name)
 	struct xhp_record *e = xhp_records_find(rec, name);
 
 	if (e) {
-		free(e->path);
-		free(e->name);
+		record_clear(e);
 	} else {
 		rec->r = xhp_realloc(rec->r, (rec->n + 1) * sizeof(*rec->r));
 		e = &rec->r[rec->n++];
+		memset(e, 0, sizeof(*e));
 	}
-	memset(e, 0, sizeof(*e));
-	e->name = xhp_strdup(name);
+	snprintf(e->ident.name, sizeof(e->ident.name), "%s", name);
 	return e;
 }
 
@@ -228,9 +265,52 @@ void xhp_records_del(struct xhp_records *rec, const char *name)
 
 	if (!e)
 		return;
-	free(e->name);
-	free(e->path);
+	record_clear(e);
 	*e = rec->r[--rec->n];
+}
+
+static const struct xhp_loaded *loaded_named(const struct xhp_loaded *l, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(l[i].name, name))
+			return &l[i];
+	return NULL;
+}
+
+int xhp_records_reconcile(struct xhp_records *rec, const struct xhp_loaded *loaded, size_t n)
+{
+	size_t i = 0;
+	int changed = 0;
+
+	while (i < rec->n) {
+		struct xhp_record *e = &rec->r[i];
+		const struct xhp_loaded *l = loaded_named(loaded, n, e->ident.name);
+
+		if (!l) {
+			xhp_records_del(rec, e->ident.name); /* unloaded while nobody watched */
+			changed++;
+			continue;
+		}
+		i++;
+		if (l->st.rc == -EAGAIN)
+			continue; /* still in flight: the next run looks again */
+		if (l->st.state == XHP_STATE_CHECKED && (e->seq || e->pending) && !e->reverted) {
+			e->reverted = true; /* reverted late, or its history is unknown */
+			changed++;
+		}
+		if (l->st.state == XHP_STATE_APPLIED &&
+		    (!e->seq || e->pending == XHP_ACTION_APPLY || e->pending == XHP_ACTION_REPLACE)) {
+			e->seq = rec->next_seq++; /* applied late; the planner checks the order */
+			changed++;
+		}
+		if (e->pending) {
+			e->pending = 0;
+			changed++;
+		}
+	}
+	return changed;
 }
 
 void xhp_apply_log(const char *fmt, ...)
@@ -258,63 +338,4 @@ void xhp_apply_log(const char *fmt, ...)
 		return;
 	fprintf(f, "%s [%ld] %s\n", stamp, (long)getpid(), msg);
 	fclose(f);
-}
-
-/* ---- durable marks ---------------------------------------------------------- */
-
-static char *mark_path(const char *root, const char *kind, const char *id)
-{
-	_cleanup_free_ char *rel = xhp_asprintf("/var/lib/xen-hotpatch/%s%s%s", kind,
-						id ? "/" : "", id ? id : "");
-
-	return xhp_path_join(root, rel);
-}
-
-bool xhp_mark_has(const char *root, const char *kind, const char *id_hex)
-{
-	_cleanup_free_ char *p = mark_path(root, kind, id_hex);
-
-	return access(p, F_OK) == 0;
-}
-
-int xhp_mark_set(const char *root, const char *kind, const char *id_hex, const char *content)
-{
-	_cleanup_free_ char *dir = mark_path(root, kind, NULL);
-	_cleanup_free_ char *p = mark_path(root, kind, id_hex);
-	int r = xhp_mkdir_p(dir, 0755);
-
-	if (r < 0)
-		return r;
-	return xhp_write_file_atomic(p, content, strlen(content), 0644);
-}
-
-int xhp_mark_read(const char *root, const char *kind, const char *id_hex, char **content)
-{
-	_cleanup_free_ char *p = mark_path(root, kind, id_hex);
-
-	return xhp_read_file(p, content, NULL, 1 << 16);
-}
-
-int xhp_mark_del(const char *root, const char *kind, const char *id_hex)
-{
-	_cleanup_free_ char *p = mark_path(root, kind, id_hex);
-
-	if (unlink(p) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-int xhp_mark_list(const char *root, const char *kind, struct xhp_strv *ids)
-{
-	_cleanup_free_ char *dir = mark_path(root, kind, NULL);
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && !strstr(de->d_name, ".tmp."))
-			xhp_strv_add(ids, de->d_name);
-	closedir(d);
-	return 0;
 }

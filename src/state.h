@@ -1,31 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the tool remembers.
+ * What the tool remembers of this boot: the lock and the record of what it
+ * loaded. (The durable crash-loop guard under /var/lib is guard.h.)
  *
  *  /run/xen-hotpatch/            lost at reboot, like the hypervisor's state
  *    lock                        one flock for every run
- *    loaded.json                 what this tool loaded: name -> build-ids, flags,
- *                                reverted, applied order; tagged with the
- *                                hypervisor boot id so a stale record is ignored
+ *    loaded.json                 what this tool loaded: per payload its
+ *                                identity, new symbols, whether it was
+ *                                reverted, applied with NODEPS, the order of
+ *                                its last apply, and the action in flight;
+ *                                tagged with the hypervisor boot id and
+ *                                build-id so a stale record is ignored
  *    apply.log                   one line per converge run
- *  ROOT/var/lib/xen-hotpatch/    durable (crash-loop guard, DESIGN section 6)
- *    proven/<build-id>           applied and the host stayed up
- *    attempts/<build-id>         "name\nboot-id\n", written before a first apply
- *    quarantine/<build-id>       "name\nreason\n"
  */
 #ifndef XHP_STATE_H
 #define XHP_STATE_H
 
+#include "backend.h"
+#include "identity.h"
 #include "util.h"
 
 #define XHP_RUN_DIR_DEFAULT "/run/xen-hotpatch"
 
+/* What xen-hotpatch knows of one payload it loaded. */
 struct xhp_record {
-	char *name;
+	struct xhp_identity ident;
 	char *path;			/* the file it was uploaded from */
-	struct xhp_build_id id, depends;
-	bool vetoing, safe_to_reapply, reverted;
-	unsigned seq;			/* applied order; 0 when not applied */
+	struct xhp_strv new_syms;	/* Xen's "new symbols" of the payload */
+	bool reverted;			/* reverted at least once (or unknown) */
+	bool nodeps;			/* last applied with NODEPS */
+	unsigned seq;			/* order of its last apply; 0: never applied */
+	int pending;			/* enum xhp_action sent and not seen to end, or 0 */
 };
 
 struct xhp_records {
@@ -47,21 +52,19 @@ void xhp_unlock(int fd);
 int xhp_records_load(struct xhp_records *rec, const char *boot_id, const char *hv_hex);
 int xhp_records_save(const struct xhp_records *rec);
 struct xhp_record *xhp_records_find(struct xhp_records *rec, const char *name);
+/* A fresh record for name (replacing one of that name). */
 struct xhp_record *xhp_records_add(struct xhp_records *rec, const char *name);
 void xhp_records_del(struct xhp_records *rec, const char *name);
 void xhp_records_free(struct xhp_records *rec);
 
-void xhp_apply_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Bring the record in line with what the hypervisor shows (loaded, in LIST
+ * order): records of payloads no longer loaded go; an action that ended
+ * while nobody watched (a kill, a deadline) is read from the payload's
+ * state: APPLIED ones get an apply order, CHECKED ones that were applied or
+ * had an action in flight count as reverted (their history is unknown).
+ * Returns how many records changed. */
+int xhp_records_reconcile(struct xhp_records *rec, const struct xhp_loaded *loaded, size_t n);
 
-/* Durable state under ROOT/var/lib/xen-hotpatch. kind: "proven",
- * "attempts", "quarantine". */
-bool xhp_mark_has(const char *root, const char *kind, const char *id_hex);
-int xhp_mark_set(const char *root, const char *kind, const char *id_hex,
-		 const char *content);
-int xhp_mark_read(const char *root, const char *kind, const char *id_hex,
-		  char **content);
-int xhp_mark_del(const char *root, const char *kind, const char *id_hex);
-/* List ids of a kind. */
-int xhp_mark_list(const char *root, const char *kind, struct xhp_strv *ids);
+void xhp_apply_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -318,6 +318,129 @@ int xhp_errno_parse(const char *s)
 	return (int)v;
 }
 
+/* ---- escaping untrusted strings ------------------------------------------ */
+
+/* The length of the valid UTF-8 sequence at s (at most len bytes) and its
+ * code point, or 0 when s does not start one (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	size_t n, i;
+	uint32_t c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Code points printed as "\uXXXX": C1 controls (0x9b is a CSI), line and
+ * paragraph separators, bidirectional embeddings, overrides and isolates. */
+static bool cp_is_hidden(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029 ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/* The character at s: returns its length in bytes and puts its escaped form
+ * in esc (empty when it prints as it is). json: escape invalid bytes only. */
+static size_t escape_one(const unsigned char *s, size_t len, bool json, char esc[16])
+{
+	static const char named[] = "abtnvfr"; /* \a..\r: 0x07..0x0d */
+	uint32_t cp;
+	size_t n = utf8_seq(s, len, &cp);
+
+	esc[0] = '\0';
+	if (n == 0)
+		snprintf(esc, 16, "\\x%02x", s[0]);
+	else if (json)
+		;
+	else if (cp == '\\')
+		strcpy(esc, "\\\\");
+	else if (cp >= 0x07 && cp <= 0x0d)
+		snprintf(esc, 16, "\\%c", named[cp - 0x07]);
+	else if (cp < 0x20 || cp == 0x7f)
+		snprintf(esc, 16, "\\x%02x", (unsigned)cp);
+	else if (cp_is_hidden(cp))
+		snprintf(esc, 16, "\\u%04x", (unsigned)cp);
+	return n ? n : 1;
+}
+
+/* Escape len bytes at s into out (outsz bytes, >= 4); when they do not fit,
+ * cut at a whole character where "..." still fits, and end with it. */
+static char *escape_into(char *out, size_t outsz, const char *s, size_t len, bool json)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0, cut = 0;
+
+	while (i < len) {
+		char esc[16];
+		size_t n = escape_one(u + i, len - i, json, esc);
+		size_t w = esc[0] ? strlen(esc) : n;
+
+		if (o + w >= outsz) {
+			strcpy(out + cut, "...");
+			return out;
+		}
+		memcpy(out + o, esc[0] ? esc : (const char *)u + i, w);
+		o += w;
+		i += n;
+		if (o + 4 <= outsz)
+			cut = o;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The worst case is 4 output bytes for 1 input byte ("\x00"), plus "...". */
+char *xhp_escape_n(const char *s, size_t len)
+{
+	size_t sz = 4 * len + 4;
+
+	return escape_into(xhp_malloc(sz), sz, s, len, false);
+}
+
+char *xhp_escape(const char *s)
+{
+	return s ? xhp_escape_n(s, strlen(s)) : NULL;
+}
+
+char *xhp_escape_buf(char *out, size_t outsz, const char *s)
+{
+	return escape_into(out, outsz, s ? s : "", s ? strlen(s) : 0, false);
+}
+
+char *xhp_escape_json(const char *s)
+{
+	size_t len, sz;
+
+	if (!s)
+		return NULL;
+	len = strlen(s);
+	sz = 4 * len + 4;
+	return escape_into(xhp_malloc(sz), sz, s, len, true);
+}
+
 /* ---- time ----------------------------------------------------------------- */
 
 unsigned long long xhp_now_ms(void)
@@ -355,6 +478,22 @@ bool xhp_strv_has(const struct xhp_strv *s, const char *str)
 		if (!strcmp(s->v[i], str))
 			return true;
 	return false;
+}
+
+char *xhp_strv_join(const struct xhp_strv *s, const char *sep)
+{
+	size_t i, len = 1;
+	char *out;
+
+	for (i = 0; i < s->n; i++)
+		len += strlen(s->v[i]) + strlen(sep);
+	out = xhp_calloc(len, 1);
+	for (i = 0; i < s->n; i++) {
+		if (i)
+			strcat(out, sep);
+		strcat(out, s->v[i]);
+	}
+	return out;
 }
 
 void xhp_strv_free(struct xhp_strv *s)

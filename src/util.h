@@ -43,6 +43,31 @@ const char *xhp_errno_name(int err);
 /* Parse "EBUSY" or "16" into 16; -1 if unknown. */
 int xhp_errno_parse(const char *s);
 
+/*
+ * Untrusted strings (payload, function and symbol names, .modinfo keys and
+ * values, file names) made safe to print: one line, nothing the terminal
+ * interprets. Printable ASCII and valid UTF-8 pass unchanged; a backslash
+ * becomes "\\"; \t \n \r and the other C0 controls and DEL become "\t",
+ * "\n", "\r", "\x1b"...; bytes that are not valid UTF-8 (stray continuation
+ * bytes, overlong forms, surrogates, beyond U+10FFFF, cut sequences) become
+ * "\xNN"; the C1 controls U+0080..U+009F, the line and paragraph separators
+ * U+2028/U+2029 and the bidirectional overrides and isolates (U+202A..U+202E,
+ * U+2066..U+2069) become "\u202e". The result is unambiguous: it can be
+ * decoded back to the original bytes.
+ *
+ * xhp_escape: a malloc'd copy (NULL stays NULL). xhp_escape_n: the same for
+ * len bytes that may hold NULs ("\x00"). xhp_escape_buf: into out (outsz >= 4),
+ * cut at a whole escape and ended with "..." when it does not fit; returns out.
+ * xhp_escape_json: for a JSON string value (json-c escapes the controls
+ * itself, but passes bytes through and so would write invalid JSON): valid
+ * UTF-8 is kept as it is, and each byte that is not valid UTF-8 becomes the
+ * four characters "\xNN". NULL stays NULL.
+ */
+char *xhp_escape(const char *s);
+char *xhp_escape_n(const char *s, size_t len);
+char *xhp_escape_buf(char *out, size_t outsz, const char *s);
+char *xhp_escape_json(const char *s);
+
 /* Monotonic milliseconds. */
 unsigned long long xhp_now_ms(void);
 void xhp_sleep_ms(unsigned ms);
@@ -54,6 +79,8 @@ struct xhp_strv {
 };
 void xhp_strv_add(struct xhp_strv *s, const char *str);
 bool xhp_strv_has(const struct xhp_strv *s, const char *str);
+/* The strings joined with sep, malloc'd ("" for none). */
+char *xhp_strv_join(const struct xhp_strv *s, const char *sep);
 void xhp_strv_free(struct xhp_strv *s);
 
 #endif

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config clang libxen-dev libelf-dev libjson-c-dev
 libcmocka-dev shunit2 shellcheck valgrind binutils jq
 rpm dnf createrepo-c rpmlint
-debhelper dpkg-dev lintian fakeroot debootstrap help2man jq
+debhelper dpkg-dev lintian fakeroot debootstrap jq perl dash
 dracut-core cpio kmod zstd xz-utils
 qemu-system-x86 qemu-utils e2fsprogs systemd"
 

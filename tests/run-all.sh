@@ -1,7 +1,9 @@
 #!/bin/bash
 # Run every test tier of `make check` and print one closing line
-# "N passed, N failed". Each tier is tests/<tier>/run.sh: it prints what it
-# does and ends with its own "N passed, N failed" line.
+# "N passed, N failed", followed by ", N skipped" when a test was skipped.
+# Each tier is tests/<tier>/run.sh: it prints what it does and ends with its
+# own line of that form. A tier that is missing, prints no summary, or exits
+# non-zero without a failed test counts as one failure.
 #   TIERS="unit cli" tests/run-all.sh    run only some tiers
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,32 +21,41 @@ export SHUNIT_COLOR=none
 TIERS=${TIERS:-"lint fixtures unit fuzz cli rpm deb boot realxen"}
 total_pass=0
 total_fail=0
+total_skip=0
 log_dir="$top/build/test-logs"
 mkdir -p "$log_dir"
+# shellcheck source=tests/lib/checks.sh
+. "$top/tests/lib/checks.sh"
+# the last summary line of a log: "PASSED FAILED SKIPPED", or nothing
+tier_counts() {
+	sed -nE 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\2 \3 \5/p' "$1" |
+		tail -n 1 | awk '{ print $1, $2, ($3 == "" ? 0 : $3) }'
+}
 for t in $TIERS; do
 	script="tests/$t/run.sh"
-	if [ ! -x "$script" ]; then
-		echo "== tier $t: no $script"
-		continue
-	fi
 	echo "== tier $t"
 	start=$(date +%s)
-	"$script" 2>&1 | tee "$log_dir/$t.log"
-	rc=${PIPESTATUS[0]}
-	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log_dir/$t.log" | tail -n 1)
-	p=$(printf '%s\n' "$line" | sed -nE 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/p')
-	f=$(printf '%s\n' "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
-	if [ -z "$line" ]; then
+	if [ -x "$script" ]; then
+		"$script" 2>&1 | tee "$log_dir/$t.log"
+		rc=${PIPESTATUS[0]}
+	else
+		echo "== tier $t: no $script" | tee "$log_dir/$t.log"
+		rc=127
+	fi
+	p="" f=0 s=0
+	read -r p f s < <(tier_counts "$log_dir/$t.log")
+	if [ -z "$p" ]; then
 		echo "== tier $t: no summary line (exit $rc): counted as 1 failure"
-		p=0 f=1
-	elif [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+		p=0 f=1 s=0
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "== tier $t: exit $rc with no failed test: counted as 1 failure"
 		f=1
 	fi
-	echo "== tier $t: ${p:-0} passed, ${f:-0} failed ($(( $(date +%s) - start ))s)"
-	total_pass=$((total_pass + ${p:-0}))
-	total_fail=$((total_fail + ${f:-0}))
+	echo "== tier $t: $(summary "$p" "$f" "$s") ($(( $(date +%s) - start ))s)"
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + s))
 done
 echo
-echo "$total_pass passed, $total_fail failed"
+summary "$total_pass" "$total_fail" "$total_skip"
 [ "$total_fail" -eq 0 ]

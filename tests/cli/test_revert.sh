@@ -60,12 +60,14 @@ test_apply_after_revert_puts_it_back() {
 	assert_applied "zz-base mm-middle aa-top"
 }
 
-# a reverted payload that is blocked stays off
+# a reverted payload that is blocked stays off, and is counted as left out
+# (never "nothing to do: the hypervisor runs the installed stack")
 test_revert_and_block() {
 	xhp revert aa-top
 	policy "blocked = aa-top"
 	apply_ok
-	assert_out_has "nothing to do"
+	assertEquals "stdout" "nothing to change: the hypervisor runs 2 payloads; 1 installed payload left out: aa-top (blocked)" \
+		"$(cat "$T/out")"
 	assert_applied "zz-base mm-middle"
 	xhp status
 	assert_rc 0

@@ -6,9 +6,10 @@
 # `make deb` builds, installed with apt into debootstrap roots, on the
 # simulated hypervisor kept inside each root.
 #
-#  - `make deb` builds xen-hotpatch, -dracut, -initramfs-tools and
+#  - `make deb` builds xen-hotpatch, -sim, -dracut, -initramfs-tools and
 #    dh-xen-hotpatch from `make dist`; lintian finds no error and no warning
-#    (the waived ones carry their reasons in debian/*.lintian-overrides).
+#    (the waived ones carry their reasons in debian/*.lintian-overrides);
+#    every command has its manual page; xen-hotpatch-sim needs no Xen library.
 #  - Payloads forged by tests/fixtures/ are packaged by the real
 #    scripts/xen-hotpatch-mkpkg --deb (the uninstalled add-on of
 #    scripts/debhelper, the tool taken from the built xen-hotpatch .deb);
@@ -69,7 +70,7 @@ eq() {
 has() { grep -Eq -- "$2" "$1" || { echo "no line matching /$2/ in $1:"; tail -n 30 "$1"; return 1; }; }
 
 # ---- prerequisites -----------------------------------------------------------
-for c in dpkg-buildpackage dpkg-deb dpkg-scanpackages debootstrap lintian jq pod2man help2man chroot gcc objcopy; do
+for c in dpkg-buildpackage dpkg-deb dpkg-scanpackages debootstrap lintian jq pod2man chroot gcc objcopy; do
 	command -v "$c" > /dev/null 2>&1 || fatal "prerequisite: $c not installed (tests/install-deps.sh)"
 done
 [ "$(id -u)" -eq 0 ] || fatal "prerequisite: root (debootstrap, chroot)"
@@ -85,24 +86,69 @@ if ! make -C "$top" --no-print-directory deb > "$L/make-deb.log" 2>&1; then
 	indent < "$L/make-deb.log"
 	fatal "make deb"
 fi
-ok "make deb"
+setup "make deb"
 V=$(cd "$top" && dpkg-parsechangelog -S Version)
 B=$top/build/deb
 deb_of() { echo "$B/${1}_${V}_${2}.deb"; }
 TOOL_DEB=$(deb_of xen-hotpatch "$(dpkg --print-architecture)")
 DH_DEB=$(deb_of dh-xen-hotpatch all)
+SIM_DEB=$(deb_of xen-hotpatch-sim "$(dpkg --print-architecture)")
 
 check_built() {
 	local p
-	for p in "$TOOL_DEB" "$DH_DEB" "$(deb_of xen-hotpatch-dracut all)" "$(deb_of xen-hotpatch-initramfs-tools all)"; do
+	for p in "$TOOL_DEB" "$SIM_DEB" "$DH_DEB" "$(deb_of xen-hotpatch-dracut all)" "$(deb_of xen-hotpatch-initramfs-tools all)"; do
 		[ -f "$p" ] || { echo "missing $p"; ls "$B"; return 1; }
 	done
 }
-t "make deb: xen-hotpatch, -dracut, -initramfs-tools and dh-xen-hotpatch $V" check_built
-for p in "$TOOL_DEB" "$DH_DEB"; do dpkg-deb -x "$p" "$PKG" || fatal "dpkg-deb -x $p"; done
+t "make deb: xen-hotpatch, -sim, -dracut, -initramfs-tools and dh-xen-hotpatch $V" check_built
+for p in "$TOOL_DEB" "$SIM_DEB" "$DH_DEB"; do dpkg-deb -x "$p" "$PKG" || fatal "dpkg-deb -x $p"; done
 if [ ! -x "$tool" ] || [ ! -x "$simctl" ]; then
-	fatal "the xen-hotpatch package has no usr/sbin/xen-hotpatch or usr/bin/xen-hotpatch-sim"
+	fatal "no usr/sbin/xen-hotpatch in xen-hotpatch or no usr/bin/xen-hotpatch-sim in xen-hotpatch-sim"
 fi
+
+check_sim_package() {
+	if dpkg-deb -c "$TOOL_DEB" | grep -q 'xen-hotpatch-sim'; then
+		echo "the tool package ships the simulator"
+		return 1
+	fi
+	dpkg-deb -c "$SIM_DEB" | grep -q ' \./usr/bin/xen-hotpatch-sim$' || { echo "no usr/bin/xen-hotpatch-sim"; return 1; }
+	if readelf -d "$simctl" | grep -i 'NEEDED.*xen'; then
+		echo "usr/bin/xen-hotpatch-sim links a Xen library"
+		return 1
+	fi
+	if dpkg-deb -f "$SIM_DEB" Depends | grep -i xen; then
+		echo "xen-hotpatch-sim depends on a Xen package"
+		return 1
+	fi
+	# the control: the tool does link libxenctrl (the check above can fail)
+	readelf -d "$tool" | grep -q 'NEEDED.*libxenctrl' || { echo "the tool does not link libxenctrl"; return 1; }
+}
+t "xen-hotpatch-sim: its own package; no libxenctrl NEEDED (readelf -d), no Xen dependency" check_sim_package
+
+# every_command_has_a_page DIR: each file under DIR/usr/{s,}bin has a page in DIR
+every_command_has_a_page() {
+	local d=$1 c n miss=""
+	for c in "$d"/usr/bin/* "$d"/usr/sbin/*; do
+		[ -e "$c" ] || continue
+		n=${c##*/}
+		ls "$d"/usr/share/man/man[18]/"$n".[18].gz >/dev/null 2>&1 || miss="$miss $n"
+	done
+	[ -z "$miss" ] || { echo "commands without a manual page:$miss"; return 1; }
+}
+check_manpages() {
+	local d=$work/all-pkgs p
+	rm -rf "$d" && mkdir -p "$d" || return 1
+	for p in "$B"/*_"$V"_*.deb; do dpkg-deb -x "$p" "$d" || return 1; done
+	every_command_has_a_page "$d" || return 1
+	# rendered from the POD sources, not from --help: the NAME line of each
+	if ! zcat "$d/usr/share/man/man8/xen-hotpatch.8.gz" | grep -q 'converge the Xen hypervisor' ||
+		! zcat "$d/usr/share/man/man1/xen-hotpatch-sim.1.gz" | grep -q 'XEN_HOTPATCH_SIM_FAIL' ||
+		! zcat "$d/usr/share/man/man1/xen-hotpatch-mkpkg.1.gz" | grep -q 'obsoletes'; then
+		echo "a page is not the one of man/*.pod"
+		return 1
+	fi
+}
+t "every command of the .debs (xen-hotpatch, -sim, -mkpkg, dh_xen_hotpatch) has its manual page" check_manpages
 
 check_tool_package() {
 	local c=$work/ctl-tool
@@ -352,7 +398,7 @@ t "dh_xen_hotpatch: relations reach \${misc:Depends}; a control without the Prov
 # ---- the roots ------------------------------------------------------------------
 say "the bookworm test root (cached in $DEB_CACHE_DIR)"
 deb_cache_root || fatal "cannot make the debootstrap root"
-ok "debootstrap minbase root available ($(basename "$DEB_ROOT_TAR"))"
+setup "debootstrap minbase root available ($(basename "$DEB_ROOT_TAR"))"
 
 # A repacked copy of the tool package with a higher version: "the new tool"
 # of scenario 7 (same files and scripts; dpkg sees an upgrade).

@@ -1,36 +1,99 @@
 #!/bin/bash
 # Tier "lint": every shell script of the project is shellcheck-clean (one test
 # a file; .shellcheckrc makes shellcheck follow sourced files), and the
-# scripts that run on a host's /bin/sh (maintainer scripts, hooks, mkpkg)
-# parse with dash.
+# scripts that run on a host's /bin/sh (maintainer scripts, hooks, mkpkg and
+# its sourced parts) parse with dash.
+#
+# A file is a shell script by its path (*.sh, maintainer scripts, the
+# initramfs-tools scripts, .ci/) or by its first line (a sh or bash
+# shebang), so a sourced library without a shebang is linted too; it must
+# then say its shell (`# shellcheck shell=sh`), or shellcheck fails it.
+# It runs under dash when its shebang is /bin/sh or it says shell=sh.
+#
+# The manual pages (man/*.pod, and the POD of dh_xen_hotpatch) pass
+# podchecker, and each names every verb and option the command's --help
+# lists (the plain build's binaries, $XHP_PLAIN_BIN / $XHP_PLAIN_SIM_BIN).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-pass=0 fail=0
-if ! command -v shellcheck >/dev/null; then
-	echo "lint: shellcheck not installed (tests/install-deps.sh)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-while read -r f; do
-	head -c 64 "$f" | grep -qE '^#!.*(sh|bash)' || case $f in debian/*.post* | debian/*.pre*) ;; *) continue ;; esac
+# shellcheck source=tests/lib/checks.sh
+. "$top/tests/lib/checks.sh"
+for c in shellcheck dash podchecker; do
+	command -v "$c" >/dev/null || fatal "lint: $c not installed (tests/install-deps.sh)"
+done
+
+# shell_by_path FILE: 0 when the path alone says it is a shell script
+shell_by_path() {
+	case $1 in
+	*.sh | .ci/* | dracut/initramfs-tools/*/* | debian/*.postinst | debian/*.postrm | \
+		debian/*.preinst | debian/*.prerm | debian/*.config) return 0 ;;
+	esac
+	return 1
+}
+shell_by_shebang() { head -n 1 "$1" | grep -qE '^#! ?(/usr)?/bin/(env )?(ba|da)?sh( |$)'; }
+# runs_under_sh FILE: its shebang is /bin/sh, or it declares shell=sh
+runs_under_sh() {
+	head -n 1 "$1" | grep -qE '^#! ?/bin/sh( |$)' || head -n 5 "$1" | grep -qE '^# shellcheck shell=(sh|dash)$'
+}
+
+lint_shell() {
+	local f=$1 out
 	if out=$(shellcheck -f gcc "$f" 2>&1); then
-		pass=$((pass + 1))
-		echo "ok   shellcheck $f"
+		ok "shellcheck $f"
 	else
-		fail=$((fail + 1))
-		echo "FAIL shellcheck $f"
-		printf '%s\n' "$out" | sed 's/^/     | /'
+		ko "shellcheck $f"
+		printf '%s\n' "$out" | indent
 	fi
-	if head -n 1 "$f" | grep -qE '^#! ?/bin/sh'; then
-		if dash -n "$f" 2>/dev/null; then
-			pass=$((pass + 1))
-			echo "ok   dash -n $f"
-		else
-			fail=$((fail + 1))
-			echo "FAIL dash -n $f"
+	if runs_under_sh "$f"; then
+		if out=$(dash -n "$f" 2>&1); then ok "dash -n $f"; else
+			ko "dash -n $f"
+			printf '%s\n' "$out" | indent
 		fi
 	fi
-done < <(git ls-files -co --exclude-standard | grep -E '\.sh$|^dracut/|^scripts/|^tests/|^debian/[^/]*\.(postinst|postrm|preinst|prerm)$|^\.ci/' | sort -u)
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+}
+
+n=0
+while IFS= read -r f; do
+	[ -f "$f" ] || continue
+	shell_by_path "$f" || shell_by_shebang "$f" || continue
+	lint_shell "$f"
+	n=$((n + 1))
+done < <({ git ls-files -co --exclude-standard; git ls-files -d; } | LC_ALL=C sort | uniq -u)
+[ "$n" -gt 0 ] || ko "found shell scripts to lint (none found: git ls-files failed?)"
+echo "lint: $n shell scripts"
+
+# ---- manual pages -----------------------------------------------------------------
+# man_covers PAGE WORD...: the POD source mentions every WORD (called through t)
+# shellcheck disable=SC2317
+man_covers() {
+	local page=$1 w miss=""
+	shift
+	for w; do grep -qF -- "$w" "$page" || miss="$miss $w"; done
+	[ -z "$miss" ] || { echo "$page does not mention:$miss"; return 1; }
+}
+pods=(man/*.pod scripts/debhelper/dh_xen_hotpatch)
+for p in "${pods[@]}"; do
+	t "podchecker $p" podchecker -warnings "$p"
+done
+tool=${XHP_PLAIN_BIN:-$top/build/xen-hotpatch}
+sim=${XHP_PLAIN_SIM_BIN:-$top/build/xen-hotpatch-sim}
+if [ -x "$tool" ] && [ -x "$sim" ]; then
+	# verbs: the first word of each indented line under "Verbs:"; options: --long and -x
+	words=$("$tool" --help | awk '/^Verbs:/ { v = 1; next } v && /^  [a-z]/ { print $1 } /^$/ { v = 0 }')
+	opts=$("$tool" --help | grep -oE -- '(^|[[ ])--?[a-z][a-z-]*' | tr -d '[ ' | sort -u)
+	# shellcheck disable=SC2086 # lists of words
+	t "man/xen-hotpatch.8.pod names every verb and option of xen-hotpatch --help" \
+		man_covers man/xen-hotpatch.8.pod $words $opts
+	words=$("$sim" 2>&1 | sed -n 's/^ *\(usage:\)\? *xen-hotpatch-sim DIR \([a-z]*\).*/\2/p')
+	opts=$("$sim" 2>&1 | grep -oE -- '--[a-z][a-z-]*' | sort -u)
+	# shellcheck disable=SC2086
+	t "man/xen-hotpatch-sim.1.pod names every command and option of its usage" \
+		man_covers man/xen-hotpatch-sim.1.pod $words $opts
+else
+	ko "the plain build's $tool and $sim (make all) for the manual page checks"
+fi
+opts=$(scripts/xen-hotpatch-mkpkg --help | grep -oE -- '(^| |\()--[a-z][a-z-]*' | tr -d ' (' | sort -u)
+# shellcheck disable=SC2086
+t "man/xen-hotpatch-mkpkg.1.pod names every option of xen-hotpatch-mkpkg --help" \
+	man_covers man/xen-hotpatch-mkpkg.1.pod $opts
+finish

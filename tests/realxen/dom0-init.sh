@@ -5,8 +5,10 @@
 # line) against the real hypervisor, writes one line per assertion,
 #   XHP-RESULT <name> PASS|FAIL <detail>
 # to /xhp-rx/results/<stage>.res and the console, a transcript to
-# /xhp-rx/results/<stage>.log, then powers the machine off. It must never
-# exit (it is PID 1): everything ends in rx_poweroff.
+# /xhp-rx/results/<stage>.log, then powers the machine off (or, when the
+# stage has an end_<stage> step, lets that take the host down). It must
+# never exit (it is PID 1): everything ends in rx_poweroff.
+# xhp_rx.initrd=dracut|it on the command line says which initramfs booted.
 # POSIX sh (dash).
 
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -107,13 +109,18 @@ rx_poweroff() {
 }
 
 # ---- stages -------------------------------------------------------------------
-# Scenario bodies live in scenarios.sh (same directory in the image).
+# Scenario bodies live in scenarios.sh and boot-stages.sh (same directory
+# in the image).
 # shellcheck source=tests/realxen/scenarios.sh
 . "$R/bin/scenarios.sh"
+# shellcheck source=tests/realxen/boot-stages.sh
+. "$R/bin/boot-stages.sh"
 
 stage=$(sed -n 's/.*xhp_rx\.stage=\([^ ]*\).*/\1/p' /proc/cmdline 2>/dev/null)
 [ -e /proc/cmdline ] || { mount -t proc proc /proc; stage=$(sed -n 's/.*xhp_rx\.stage=\([^ ]*\).*/\1/p' /proc/cmdline); }
 stage=${stage:-none}
+RX_INITRD=$(sed -n 's/.*xhp_rx\.initrd=\([^ ]*\).*/\1/p' /proc/cmdline)
+RX_INITRD=${RX_INITRD:-dracut}
 mkdir -p "$R/results"
 RES=$R/results/$stage.res
 LOG=$R/results/$stage.log
@@ -147,5 +154,10 @@ if command -v "stage_$stage" >/dev/null 2>&1; then
 	"stage_$stage"
 else
 	result "stage-$stage" FAIL "no such stage in scenarios.sh"
+fi
+# A stage may end by taking the host down: its results are on disk first.
+sync
+if command -v "end_$stage" >/dev/null 2>&1; then
+	"end_$stage"
 fi
 rx_poweroff

@@ -237,6 +237,9 @@ rx_prepare_base() {
 #                             function this Xen does not have (upload ENOENT)
 #   rx-c1dup                  rx-c1's bytes under another name (EEXIST)
 #   rx-syma, rx-symb          same new symbol names (second upload EEXIST)
+#   rx-crash                  stacks on rx-r1; its apply action hook returns 0
+#                             without patching: Xen panics applying it (a
+#                             host that dies in the middle of an apply)
 #   rx-b1 .. rx-b6            the bench chain
 rx_forge() {
 	local dir=$1 forge=$RX_TOP/tests/fixtures/forge-payload.sh
@@ -260,6 +263,9 @@ rx_forge() {
 		id=$("$forge" -o "$dir/rx-r1.livepatch" --xen-id "$x" \
 			--depends-file "$dir/rx-cum.livepatch" --string "-xhp-r1") || return 1
 		echo "RX_R1_ID=$id"
+		id=$("$forge" -o "$dir/rx-crash.livepatch" --xen-id "$x" \
+			--depends-file "$dir/rx-r1.livepatch" --hook apply --string "-xhp-crash") || return 1
+		echo "RX_CRASH_ID=$id"
 		id=$("$forge" -o "$dir/rx-bad.livepatch" --xen-id "$bad_id" \
 			--string "-xhp-bad") || return 1
 		echo "RX_BAD_ID=$id"
@@ -315,6 +321,7 @@ rx_root_init() {
 	mkdir -p "$r/xhp-rx/bin" "$r/xhp-rx/results" "$r/usr/local/sbin"
 	install -m 0755 "$RX_HERE/dom0-init.sh" "$r/usr/local/sbin/xhp-rx-init"
 	install -m 0644 "$RX_HERE/scenarios.sh" "$r/xhp-rx/bin/scenarios.sh"
+	install -m 0644 "$RX_HERE/boot-stages.sh" "$r/xhp-rx/bin/boot-stages.sh"
 	install -m 0644 "$RX_HERE/fidelity.steps" "$r/xhp-rx/bin/fidelity.steps"
 	install -m 0755 "$RX_HERE/tool-steps.sh" "$r/xhp-rx/bin/tool-steps.sh"
 	cp -r "$RX_PAYLOADS" "$r/xhp-rx/payloads"
@@ -368,6 +375,40 @@ rx_initrd() {
 	mv "$r/tmp/xhp-rx-initrd.img" "$out"
 }
 
+# rx_initrd_it ROOT OUT: the initramfs-tools image Debian's dom0 boots
+# with: `update-initramfs -c` run inside the dom0 root, whose
+# xen-hotpatch-initramfs-tools puts the tool and its init-bottom script in.
+# The root's initramfs-tools configuration takes only the modules a virtio
+# disk needs (MODULES=list: fast to build and to boot under TCG). Written to
+# OUT; cached like rx_initrd, KEY covering what the image is made of.
+rx_initrd_it() {
+	local r=$1 out=$2 key f img=/boot/initrd.img-$RX_KREL
+	key=$( {
+		echo "$RX_KEY it"
+		declare -f rx_initrd_it
+		for f in "$r"/usr/share/initramfs-tools/hooks/xen-hotpatch \
+			"$r"/usr/share/initramfs-tools/scripts/init-bottom/xen-hotpatch "$r/usr/sbin/xen-hotpatch" \
+			"$r"/etc/xen-hotpatch/xen-hotpatch.conf "$r"/etc/xen-hotpatch/conf.d/*; do
+			[ -f "$f" ] && sha1sum <"$f"
+		done
+	} | sha1sum | cut -c1-12)
+	if [ -s "$RX_CACHE/initrd-it-$key.img" ]; then
+		cp "$RX_CACHE/initrd-it-$key.img" "$out"
+		return 0
+	fi
+	printf 'MODULES=list\nRESUME=none\n' >"$r/etc/initramfs-tools/conf.d/xhp-rx.conf"
+	printf 'virtio_pci\nvirtio_blk\next4\n' >>"$r/etc/initramfs-tools/modules"
+	rx_chroot "$r" update-initramfs -c -k "$RX_KREL" >"$RX_WORK/update-initramfs.log" 2>&1
+	[ -s "$r$img" ] || {
+		tail -n 20 "$RX_WORK/update-initramfs.log"
+		rx_die "update-initramfs failed in the dom0 root (log: ${RX_WORK#"$RX_TOP"/}/update-initramfs.log)"
+		return 1
+	}
+	rm -f "$RX_CACHE"/initrd-it-*.img
+	cp "$r$img" "$RX_CACHE/initrd-it-$key.img"
+	mv "$r$img" "$out"
+}
+
 # rx_disk ROOT IMG: an ext4 image made from the directory (no mount). No
 # journal: the host reads the results back with debugfs after the guest's
 # sync + power-off, with nothing to replay.
@@ -386,12 +427,13 @@ rx_read() {
 
 # ---- QEMU ----------------------------------------------------------------------
 
-# rx_boot NAME IMG "DOM0-CMDLINE-EXTRA": boot Xen + dom0 on IMG once (one
-# retry when the boot timed out: the disk is restored first). The serial
+# rx_boot NAME IMG "DOM0-CMDLINE-EXTRA" [INITRD]: boot Xen + dom0 on IMG once
+# (one retry when the boot timed out: the disk is restored first), with
+# INITRD (default: the dracut image, $RX_WORK/initrd.img). The serial
 # console goes to $RX_LOGS/NAME.serial. Returns QEMU's status (124: timeout).
 RX_BOOT_SECONDS=0
 rx_boot() {
-	local name=$1 img=$2 extra=$3 log=$RX_LOGS/$1.serial try rc t0
+	local name=$1 img=$2 extra=$3 initrd=${4:-$RX_WORK/initrd.img} log=$RX_LOGS/$1.serial try rc t0
 	local xen_cmd="console=com1 com1=115200,8n1 dom0_mem=$RX_DOM0_MEM,max:$RX_DOM0_MEM loglvl=all guest_loglvl=all $RX_XEN_CMD_EXTRA"
 	local dom0_cmd="console=hvc0 earlyprintk=xen root=/dev/vda rw rootfstype=ext4 init=/usr/local/sbin/xhp-rx-init rd.shell=0 rd.retry=10 rd.timeout=180 panic=-1 loglevel=5 $extra"
 	# -initrd lists the multiboot modules; a comma inside one is written ",,"
@@ -403,7 +445,7 @@ rx_boot() {
 		timeout -k 20 "${RX_BOOT_TIMEOUT_MIN}m" qemu-system-x86_64 -accel tcg -machine pc \
 			-cpu Nehalem -m "$RX_QEMU_MEM" -smp "$RX_SMP" -nographic -no-reboot \
 			-kernel "$RX_XEN_ELF" -append "$xen_cmd" \
-			-initrd "$RX_WORK/vmlinuz $dom0_cmd,$RX_WORK/initrd.img" \
+			-initrd "$RX_WORK/vmlinuz $dom0_cmd,$initrd" \
 			-drive "file=$img,format=raw,if=virtio" \
 			</dev/null >"$log.try$try" 2>&1
 		rc=$?
@@ -460,7 +502,8 @@ rx_debs() {
 	} >"$d/debs.log" 2>&1 || return 1
 	local f
 	RX_PROJ_DEBS=""
-	for f in "$d"/deb/xen-hotpatch_*.deb "$d"/deb/xen-hotpatch-dracut_*.deb; do
+	for f in "$d"/deb/xen-hotpatch_*.deb "$d"/deb/xen-hotpatch-dracut_*.deb \
+		"$d"/deb/xen-hotpatch-initramfs-tools_*.deb; do
 		[ -f "$f" ] && RX_PROJ_DEBS="$RX_PROJ_DEBS $f"
 	done
 	[ -n "$RX_PROJ_DEBS" ]

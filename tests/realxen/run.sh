@@ -13,7 +13,11 @@
 #   boot s2  the same disk again: the initramfs hook reapplied the stack before
 #            the real root's first process; upgrade to the cumulative payload
 #            (REPLACE); dnf install of an RPM payload package
-#   boot s3  xen_hotpatch=0: nothing applied at boot
+#   boot s3  with the initramfs-tools image (update-initramfs in the dom0
+#            root): xen_hotpatch=0, nothing applied at boot; then the host
+#            dies applying rx-crash (Xen panics on its apply action hook)
+#   boot s4  the initramfs-tools image again: the proven stack is back before
+#            the real root's first process, rx-crash left out, quarantined
 #
 # Ends with "N passed, N failed". A part of the project that is not there yet
 # is reported as a failure naming what is missing. Env: RX_KEEP=1 keeps the
@@ -122,12 +126,15 @@ if [ "$RX_HAVE_RPMS" = 1 ] && [ "$RX_MODE" != none ] && ! rx_root_rpms "$ROOT" "
 	RX_HAVE_RPMS=0
 fi
 [ -d "$ROOT/usr/lib/dracut/modules.d/95xen-hotpatch" ] && dracut_mods=xen-hotpatch
+RX_HAVE_IT=0
+[ -f "$ROOT/usr/share/initramfs-tools/scripts/init-bottom/xen-hotpatch" ] && RX_HAVE_IT=1
 {
 	cat "$RX_PAYLOADS/ids.env"
 	echo "RX_MODE=$RX_MODE"
 	echo "RX_HAVE_STEPS=$RX_HAVE_STEPS"
 	echo "RX_HAVE_RPMS=$RX_HAVE_RPMS"
 	echo "RX_HAVE_HOOK=$([ -n "$dracut_mods" ] && echo 1 || echo 0)"
+	echo "RX_HAVE_IT=$RX_HAVE_IT"
 	echo "RX_PKG_C3=xen-hotpatch-rx-c3"
 	echo "RX_PKG_NOFN=xen-hotpatch-rx-nofn"
 	echo "RX_PKG_BAD=xen-hotpatch-rx-bad"
@@ -138,6 +145,15 @@ step "initramfs (dracut in the dom0 root, module ${dracut_mods:-(no xen-hotpatch
 if ! rx_initrd "$ROOT" "$RX_WORK/initrd.img" $dracut_mods; then
 	bad initramfs "dracut failed"
 	finish
+fi
+IT_INITRD=""
+if [ "$RX_HAVE_IT" = 1 ]; then
+	step "initramfs (update-initramfs in the dom0 root, xen-hotpatch-initramfs-tools)"
+	if rx_initrd_it "$ROOT" "$RX_WORK/initrd-it.img"; then
+		IT_INITRD=$RX_WORK/initrd-it.img
+	else
+		bad initramfs-tools-image "update-initramfs failed in the dom0 root"
+	fi
 fi
 step "root disk image"
 if ! rx_disk "$ROOT" "$IMG"; then
@@ -158,7 +174,7 @@ rx_collect() {
 		tail -n 25 "$RX_LOGS/$stage.serial" | sed 's/^/    /'
 		return 1
 	fi
-	ok "boot-$stage" "Xen + dom0 booted, stage ran, QEMU exit $qrc in ${RX_BOOT_SECONDS}s"
+	rx_say "boot $stage: Xen + dom0 booted, stage ran, QEMU exit $qrc in ${RX_BOOT_SECONDS}s"
 	while IFS= read -r line; do
 		case $line in
 		XHP-RESULT\ *)
@@ -224,7 +240,34 @@ rx_tool_fidelity() {
 	fi
 }
 
-serial_has() { grep -q -- "$2" "$RX_LOGS/$1.serial"; }
+serial_has() { grep -Eq -- "$2" "$RX_LOGS/$1.serial"; }
+# serial_check STAGE NAME WHAT ERE: a test on the serial log of STAGE
+serial_check() {
+	if serial_has "$1" "$4"; then ok "$1/$2" "$3"; else bad "$1/$2" "$3: no /$4/ in ${RX_LOGS#"$RX_TOP"/}/$1.serial"; fi
+}
+
+# s3 and s4 through the initramfs-tools image: the kill switch, the host
+# dying in an apply, the next boot. The init-bottom script logs to the
+# console (log_*_msg, the tool's lines), which is the serial log here.
+boot_it_stages() {
+	step "boot s3: initramfs-tools image, xen_hotpatch=0; the host dies applying rx-crash"
+	rx_boot s3 "$IMG" "xhp_rx.stage=s3 xhp_rx.initrd=it xen_hotpatch=0" "$IT_INITRD"
+	if rx_collect s3 $?; then
+		serial_check s3 it-hook-ran "the init-bottom script ran xen-hotpatch boot" \
+			'Begin: Reapplying the proven Xen livepatch stack'
+		serial_check s3 it-killswitch-says-so "the tool's kill-switch line, through the init-bottom script" \
+			'xen_hotpatch=0 on the kernel command line: not applying'
+		serial_check s3 host-died-applying-rx-crash "Xen panicked applying rx-crash" 'Panic on CPU'
+	fi
+	step "boot s4: initramfs-tools image after the crash"
+	rx_boot s4 "$IMG" "xhp_rx.stage=s4 xhp_rx.initrd=it" "$IT_INITRD"
+	if rx_collect s4 $?; then
+		serial_check s4 it-hook-says-quarantined "the init-bottom script's log names rx-crash quarantined" \
+			'rx-crash.*quarantin|quarantin.*rx-crash'
+		serial_check s4 it-hook-reapplied "the tool's apply lines, through the init-bottom script" \
+			'apply rx-r1 \.\.\. done'
+	fi
+}
 
 step "boot s1: first boot"
 rx_boot s1 "$IMG" "xhp_rx.stage=s1"
@@ -257,9 +300,13 @@ if [ "$RX_MODE" != none ]; then
 			bad s2/xen-log-replace "no 'rx-cum finished REPLACE with rc=0' in the Xen log"
 		fi
 	fi
-	step "boot s3: xen_hotpatch=0"
-	rx_boot s3 "$IMG" "xhp_rx.stage=s3 xen_hotpatch=0"
-	rx_collect s3 $?
+	if [ -n "$IT_INITRD" ]; then
+		boot_it_stages
+	else
+		step "boot s3: xen_hotpatch=0 (dracut: no initramfs-tools image)"
+		rx_boot s3 "$IMG" "xhp_rx.stage=s3 xen_hotpatch=0"
+		rx_collect s3 $?
+	fi
 fi
 [ "$RX_MODE" = deb ] ||
 	bad apt-scenarios "blocked: no project/payload .debs to install with apt (make deb; xen-hotpatch-mkpkg --deb): $missing_debs; the scenarios ran with the files installed from the tree instead"
@@ -267,6 +314,8 @@ fi
 	bad dnf-scenario "blocked: no project/payload RPMs for dnf in dom0 (make rpm; xen-hotpatch-mkpkg --rpm): $missing_rpms"
 [ -n "$dracut_mods" ] ||
 	bad initramfs-hook "blocked: dracut module 95xen-hotpatch not installed in the dom0 root"
+[ "$RX_HAVE_IT" = 1 ] ||
+	bad initramfs-tools-hook "blocked: xen-hotpatch-initramfs-tools not installed in the dom0 root"
 
 [ "${RX_KEEP:-0}" = 1 ] || rm -f "$IMG"
 finish

@@ -302,11 +302,12 @@ sc_reapplied() {
 	else
 		result reboot-reapplied-before-init FAIL "at PID 1: applied [$FIRST_APPLIED] extra '$FIRST_EXTRA'; list: $FIRST_LIST"
 	fi
-	# the hook's own lines in the kernel log, stamped before PID 1 started
-	_hook=$(dmesg 2>/dev/null | grep 'xen-hotpatch:')
+	# the tool's lines, logged by the dracut hook (vinfo: "dracut: LINE") in
+	# the kernel log, stamped before PID 1 started
+	_hook=$(dmesg 2>/dev/null | grep -E 'dracut: (upload|apply|replace|revert|unload) rx-|xen-hotpatch')
 	_last=$(printf '%s\n' "$_hook" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9][0-9][0-9]\).*/\1\2/p' | tail -n 1)
 	info hook-log "$(printf '%s' "$_hook" | tr '\n' '|')"
-	if mentions reapplying "$_hook" && [ -n "$_last" ] && [ "$_last" -le "$FIRST_UPTIME_MS" ]; then
+	if mentions 'dracut: apply rx-c1' "$_hook" && [ -n "$_last" ] && [ "$_last" -le "$FIRST_UPTIME_MS" ]; then
 		result reboot-by-initramfs-hook PASS "hook logged at ${_last} ms, before PID 1 at ${FIRST_UPTIME_MS} ms"
 	else
 		result reboot-by-initramfs-hook FAIL "hook lines (last at '${_last}' ms, PID 1 at ${FIRST_UPTIME_MS} ms): $_hook"
@@ -394,8 +395,12 @@ sc_killswitch() {
 	run "$XHP" boot
 	check killswitch-boot-noop "xen-hotpatch boot rc=$RC (must be 0) applied nothing: [$(lp_applied)]; $OUT" \
 		[ "$RC.$(lp_applied)" = "0." ]
-	_hook=$(dmesg 2>/dev/null | grep 'xen-hotpatch:' | tr '\n' ' ')
-	check killswitch-hook-says-so "initramfs hook: $_hook" mentions xen_hotpatch=0 "$_hook"
+	# the dracut hook logs the tool's words to the kernel log; the
+	# initramfs-tools one to the console (run.sh reads the serial log)
+	if [ "$RX_INITRD" = dracut ]; then
+		_hook=$(dmesg 2>/dev/null | grep 'dracut: xen-hotpatch:' | tr '\n' ' ')
+		check killswitch-hook-says-so "initramfs hook: $_hook" mentions xen_hotpatch=0 "$_hook"
+	fi
 	# the operator can still apply by hand
 	run "$XHP" apply
 	if [ "$RX_HAVE_RPMS" = 1 ]; then

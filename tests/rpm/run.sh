@@ -4,8 +4,10 @@
 # rpm; the real xen-hotpatch tool, packaged by `make rpm` and installed into test
 # roots, on the simulated hypervisor kept inside each root.
 #
-#  - `make rpm` builds xen-hotpatch, -dracut and -rpm-macros from `make dist`;
-#    rpmlint (spec/xen-hotpatch.rpmlintrc, spec/payload.rpmlintrc) finds no error.
+#  - `make rpm` builds xen-hotpatch, -sim, -dracut and -rpm-macros from `make
+#    dist`; rpmlint (spec/xen-hotpatch.rpmlintrc, spec/payload.rpmlintrc) finds
+#    no error; every command has its manual page; xen-hotpatch-sim needs no
+#    Xen library; the unit's scriptlets are the %systemd_* macros.
 #  - Payloads forged by tests/fixtures/forge-payload.sh are packaged by the real
 #    scripts/xen-hotpatch-mkpkg --rpm (reading them with $XHP_PLAIN_BIN), which
 #    takes the macros and the dependency generator from spec/; the installed
@@ -103,25 +105,52 @@ version=$(sed -n 's/^#define XHP_VERSION_STRING "\(.*\)"/\1/p' "$top/src/xhp.h")
 rpmtop=$top/build/rpm
 first() { for f in "$@"; do [ -f "$f" ] && { echo "$f"; return; }; done; }
 toolrpm=$(first "$rpmtop"/RPMS/*/xen-hotpatch-"$version"-*.x86_64.rpm)
+simrpm=$(first "$rpmtop"/RPMS/*/xen-hotpatch-sim-"$version"-*.x86_64.rpm)
 dracutrpm=$(first "$rpmtop"/RPMS/noarch/xen-hotpatch-dracut-"$version"-*.noarch.rpm)
 macrosrpm=$(first "$rpmtop"/RPMS/noarch/xen-hotpatch-rpm-macros-"$version"-*.noarch.rpm)
 srpm=$(first "$rpmtop"/SRPMS/xen-hotpatch-"$version"-*.src.rpm)
-if [ -z "$toolrpm" ] || [ -z "$dracutrpm" ] || [ -z "$macrosrpm" ] || [ -z "$srpm" ]; then
-	fatal "make rpm: expected xen-hotpatch, -dracut, -rpm-macros and the SRPM in $rpmtop"
+if [ -z "$toolrpm" ] || [ -z "$simrpm" ] || [ -z "$dracutrpm" ] || [ -z "$macrosrpm" ] || [ -z "$srpm" ]; then
+	fatal "make rpm: expected xen-hotpatch, -sim, -dracut, -rpm-macros and the SRPM in $rpmtop"
 fi
 
 check_tool_files() {
 	local l c f
 	l=$(rpm -qp -l "$1") c=$(rpm -qp -c "$1")
-	for f in /usr/sbin/xen-hotpatch /usr/bin/xen-hotpatch-sim /usr/lib/systemd/system/xen-hotpatch.service \
+	for f in /usr/sbin/xen-hotpatch /usr/lib/systemd/system/xen-hotpatch.service \
 		/etc/xen-hotpatch/xen-hotpatch.conf /usr/lib/xen-hotpatch /var/lib/xen-hotpatch; do
 		has "$l" "$f" || return 1
 	done
+	if printf '%s\n' "$l" | grep xen-hotpatch-sim; then echo "the tool package ships the simulator"; return 1; fi
 	has "$c" /etc/xen-hotpatch/xen-hotpatch.conf || return 1
 	rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$1" | grep -q '^/etc/xen-hotpatch/xen-hotpatch.conf .*n' ||
 		{ echo "the policy is not %config(noreplace)"; return 1; }
 }
-t "tool package: tool, sim, unit, policy (config noreplace), payload and state folders" check_tool_files "$toolrpm"
+t "tool package: tool, unit, policy (config noreplace), payload and state folders; no simulator" check_tool_files "$toolrpm"
+
+check_sim_rpm() {
+	local d=$work/extract-sim
+	has "$(rpm -qp -l "$1")" /usr/bin/xen-hotpatch-sim || return 1
+	if rpm -qp --requires "$1" | grep -i xen; then echo "xen-hotpatch-sim requires a Xen library"; return 1; fi
+	mkdir -p "$d" && (cd "$d" && rpm2cpio "$1" | cpio -idm --quiet) || return 1
+	if readelf -d "$d/usr/bin/xen-hotpatch-sim" | grep -i 'NEEDED.*xen'; then
+		echo "usr/bin/xen-hotpatch-sim links a Xen library"
+		return 1
+	fi
+	# the control: the tool's package does require libxenctrl
+	rpm -qp --requires "$2" | grep -q '^libxenctrl' || { echo "the tool RPM does not require libxenctrl"; return 1; }
+}
+t "xen-hotpatch-sim: its own package; no libxenctrl NEEDED (readelf -d) or Requires" check_sim_rpm "$simrpm" "$toolrpm"
+
+# Each file under /usr/bin and /usr/sbin of the built RPMs has a page.
+check_rpm_manpages() {
+	local l c miss=""
+	l=$(rpm -qp -l "$toolrpm" "$simrpm" "$dracutrpm" "$macrosrpm")
+	for c in $(printf '%s\n' "$l" | grep -E '^/usr/s?bin/'); do
+		printf '%s\n' "$l" | grep -qE "^/usr/share/man/man[18]/${c##*/}\.[18](\.gz|\.xz|\.bz2|\.zst)?$" || miss="$miss ${c##*/}"
+	done
+	[ -z "$miss" ] || { echo "commands without a manual page:$miss"; return 1; }
+}
+t "every command of the RPMs (xen-hotpatch, -sim, -mkpkg) has its manual page" check_rpm_manpages
 
 check_tool_triggers() {
 	local s
@@ -137,12 +166,25 @@ t "tool package: transfiletriggerin and transfiletriggerpostun on /usr/lib/xen-h
 	check_tool_triggers "$toolrpm"
 
 check_tool_scripts() {
-	local s
+	local s m
+	for m in post preun postun; do
+		grep -qx "%systemd_$m xen-hotpatch.service" "$top/spec/xen-hotpatch.spec" ||
+			{ echo "the spec has no '%systemd_$m xen-hotpatch.service'"; return 1; }
+	done
 	s=$(rpm -qp --scripts "$1")
 	if printf '%s\n' "$s" | grep -q '^pretrans'; then echo "has a pretrans scriptlet"; return 1; fi
-	[ "$(printf '%s\n' "$s" | grep -c 'systemctl .*|| :$')" -eq 2 ] || { printf '%s\n' "$s"; return 1; }
+	for m in postinstall preuninstall postuninstall; do
+		printf '%s\n' "$s" | grep -q "^$m scriptlet" || { echo "no $m scriptlet:"; printf '%s\n' "$s"; return 1; }
+	done
+	# every command of the unit's scriptlets may fail without failing rpm
+	if printf '%s\n' "$s" | grep 'systemctl' | grep -v '|| :'; then echo "an unguarded systemctl"; return 1; fi
+	if ! printf '%s\n' "$s" | grep -q 'preset xen-hotpatch.service' ||
+		! printf '%s\n' "$s" | grep -q 'disable .*xen-hotpatch.service'; then
+		printf '%s\n' "$s"
+		return 1
+	fi
 }
-t "tool package: no pretrans; post/preun guarded with || :" check_tool_scripts "$toolrpm"
+t "tool package: %systemd_post/preun/postun for the unit (preset, disable), guarded; no pretrans" check_tool_scripts "$toolrpm"
 
 check_dracut() {
 	local s
@@ -312,7 +354,7 @@ t "installed xen-hotpatch-rpm-macros: its mkpkg, macros and generator build a pa
 
 # no_errors LOG: rpmlint's output has no error line
 no_errors() { ! grep -E '(^|: )E: ' "$1"; }
-rpmlint -r "$top/spec/xen-hotpatch.rpmlintrc" "$toolrpm" "$dracutrpm" "$macrosrpm" "$srpm" \
+rpmlint -r "$top/spec/xen-hotpatch.rpmlintrc" "$toolrpm" "$simrpm" "$dracutrpm" "$macrosrpm" "$srpm" \
 	> "$work/log/rpmlint-tool.log" 2>&1
 t "rpmlint: the tool's packages and SRPM have no error ($(tail -n 1 "$work/log/rpmlint-tool.log" | sed 's/^ *//; s/;.*//'))" \
 	no_errors "$work/log/rpmlint-tool.log"

@@ -2,7 +2,8 @@
 # The `make check` tier "unit": run every cmocka unit test binary, one per
 # tests/unit/test-*.c, preferring the sanitizer build (build/asan/unit/, made
 # by `make asan`) and falling back to build/unit/ (`make unit`). Counts
-# cmocka's tests, not binaries, and ends with "N passed, N failed". A binary
+# cmocka's tests, not binaries, and ends with "N passed, N failed" (and
+# ", N skipped" when a test called cmocka's skip()). A binary
 # that is missing, crashes or exits non-zero without a failed test counts as
 # one failure. Test data is found through XHP_TOP (the repository).
 set -u
@@ -23,8 +24,8 @@ if ! ls build/asan/unit/test-* build/unit/test-* >/dev/null 2>&1; then
 	make -s unit || true
 fi
 
-pass=0
-fail=0
+# shellcheck source=tests/lib/checks.sh
+. "$top/tests/lib/checks.sh"
 for src in "${srcs[@]}"; do
 	name=$(basename "$src" .c)
 	bin=""
@@ -45,8 +46,10 @@ for src in "${srcs[@]}"; do
 	printf '%s\n' "$out"
 	p=$(printf '%s\n' "$out" | sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' | tail -n 1)
 	f=$(printf '%s\n' "$out" | sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' | tail -n 1)
+	s=$(printf '%s\n' "$out" | sed -nE 's/^\[  SKIPPED \] ([0-9]+) test.*/\1/p' | tail -n 1)
 	p=${p:-0}
 	f=${f:-0}
+	s=${s:-0}
 	if ! printf '%s\n' "$out" | grep -qE '^\[==========\] [0-9]+ test\(s\) run'; then
 		echo "unit: $name did not finish (exit $rc)"
 		f=$((f + 1))
@@ -54,9 +57,10 @@ for src in "${srcs[@]}"; do
 		echo "unit: $name exited $rc"
 		f=1
 	fi
-	echo "-- $name: $p passed, $f failed"
+	echo "-- $name: $(summary "$p" "$f" "$s")"
 	pass=$((pass + p))
 	fail=$((fail + f))
+	skipped=$((skipped + s))
 done
-echo "$pass passed, $fail failed"
+summary "$pass" "$fail" "$skipped"
 [ "$fail" -eq 0 ]

@@ -22,11 +22,11 @@ static struct xhp_build_id id(uint8_t v)
 	return b;
 }
 
-/* A scenario: installed nodes, loaded entries, policy. */
+/* A scenario: installed payloads, loaded entries, policy. */
 struct sc {
-	struct xhp_pnode nodes[16];
+	struct xhp_installed nodes[16];
 	size_t nn;
-	struct xhp_hvent loaded[16];
+	struct xhp_hv_entry loaded[16];
 	size_t nl;
 	struct xhp_strv indep;
 	bool allow;
@@ -34,31 +34,34 @@ struct sc {
 	char steps[1024];
 };
 
-static struct xhp_pnode *node(struct sc *s, const char *name, uint8_t own, uint8_t dep)
+static void ident(struct xhp_identity *i, const char *name, uint8_t own, uint8_t dep)
 {
-	struct xhp_pnode *n = &s->nodes[s->nn++];
+	memset(i, 0, sizeof(*i));
+	snprintf(i->name, sizeof(i->name), "%s", name);
+	i->id = id(own);
+	i->depends = id(dep);
+	i->safe_to_reapply = true;
+}
+
+static struct xhp_installed *node(struct sc *s, const char *name, uint8_t own, uint8_t dep)
+{
+	struct xhp_installed *n = &s->nodes[s->nn++];
 
 	memset(n, 0, sizeof(*n));
-	n->name = name;
-	n->id = id(own);
-	n->depends = id(dep);
-	n->safe_to_reapply = true;
+	ident(&n->ident, name, own, dep);
 	return n;
 }
 
-static struct xhp_hvent *loaded(struct sc *s, const char *name, uint8_t own, uint8_t dep, int state,
-				unsigned seq)
+static struct xhp_hv_entry *loaded(struct sc *s, const char *name, uint8_t own, uint8_t dep, int state,
+				   unsigned seq)
 {
-	struct xhp_hvent *e = &s->loaded[s->nl++];
+	struct xhp_hv_entry *e = &s->loaded[s->nl++];
 
 	memset(e, 0, sizeof(*e));
-	e->name = name;
-	e->ours = true;
-	e->id = id(own);
-	e->depends = id(dep);
+	ident(&e->ident, name, own, dep);
+	e->known = true;
 	e->state = state;
 	e->seq = seq;
-	e->safe_to_reapply = true;
 	return e;
 }
 
@@ -66,8 +69,8 @@ static struct xhp_hvent *loaded(struct sc *s, const char *name, uint8_t own, uin
 static const char *plan(struct sc *s)
 {
 	struct xhp_plan_input in = {
-		.hv = id(HV), .nodes = s->nodes, .nnodes = s->nn, .loaded = s->loaded,
-		.nloaded = s->nl, .independent = &s->indep, .replace_allow = s->allow,
+		.hv_id = id(HV), .installed = s->nodes, .ninstalled = s->nn, .hv = s->loaded,
+		.nhv = s->nl, .independent = &s->indep, .replace_allow = s->allow,
 	};
 	size_t i;
 
@@ -88,9 +91,14 @@ static bool has_problem(struct sc *s, enum xhp_problem_kind k, const char *names
 {
 	size_t i;
 
-	for (i = 0; i < s->plan.nproblems; i++)
-		if (s->plan.problems[i].kind == k && (!names || !strcmp(s->plan.problems[i].names, names)))
+	for (i = 0; i < s->plan.nproblems; i++) {
+		char *joined = xhp_strv_join(&s->plan.problems[i].names, " ");
+		bool match = s->plan.problems[i].kind == k && (!names || !strcmp(joined, names));
+
+		free(joined);
+		if (match)
 			return true;
+	}
 	return false;
 }
 
@@ -252,8 +260,8 @@ static void cycle(void **state)
 	node(&s, "q", 6, 5);
 	assert_string_equal(plan(&s), "upload a; apply a");
 	assert_true(has_problem(&s, XHP_PROB_CYCLE, NULL));
-	assert_non_null(strstr(s.plan.problems[0].names, "p"));
-	assert_non_null(strstr(s.plan.problems[0].names, "q"));
+	assert_true(xhp_strv_has(&s.plan.problems[0].names, "p"));
+	assert_true(xhp_strv_has(&s.plan.problems[0].names, "q"));
 	done(&s);
 }
 
@@ -293,7 +301,7 @@ static void blocked_payload(void **state)
 
 	(void)state;
 	node(&s, "a", 1, HV);
-	node(&s, "b", 2, 1)->excluded = "blocked by policy";
+	node(&s, "b", 2, 1)->excluded = XHP_EXCLUDED_BLOCKED;
 	node(&s, "c", 3, 2);
 	loaded(&s, "a", 1, HV, XHP_STATE_APPLIED, 1);
 	loaded(&s, "b", 2, 1, XHP_STATE_APPLIED, 2);
@@ -306,12 +314,12 @@ static void blocked_payload(void **state)
 static void foreign_applied_blocks_change(void **state)
 {
 	struct sc s = { 0 };
-	struct xhp_hvent *f;
+	struct xhp_hv_entry *f;
 
 	(void)state;
 	node(&s, "a", 1, HV);
 	f = loaded(&s, "theirs", 0, 0, XHP_STATE_APPLIED, 0);
-	f->ours = false;
+	f->known = false;
 	assert_string_equal(plan(&s), "");
 	assert_true(s.plan.refused);
 	assert_true(has_problem(&s, XHP_PROB_FOREIGN, "theirs"));
@@ -321,12 +329,12 @@ static void foreign_applied_blocks_change(void **state)
 static void foreign_checked_left_alone(void **state)
 {
 	struct sc s = { 0 };
-	struct xhp_hvent *f;
+	struct xhp_hv_entry *f;
 
 	(void)state;
 	node(&s, "a", 1, HV);
 	f = loaded(&s, "theirs", 0, 0, XHP_STATE_CHECKED, 0);
-	f->ours = false;
+	f->known = false;
 	assert_string_equal(plan(&s), "upload a; apply a");
 	assert_false(s.plan.refused);
 	assert_true(has_problem(&s, XHP_PROB_FOREIGN, "theirs"));
@@ -338,14 +346,14 @@ static void replace_refused_for_hooks(void **state)
 	struct sc s = { 0 };
 
 	(void)state;
-	node(&s, "cum", 9, HV)->vetoing = true;
+	node(&s, "cum", 9, HV)->ident.vetoing = true;
 	loaded(&s, "a", 1, HV, XHP_STATE_APPLIED, 1);
 	assert_string_equal(plan(&s), "");
 	assert_true(s.plan.refused);
 	assert_true(has_problem(&s, XHP_PROB_REFUSED, "cum"));
 	/* an applied payload with hooks also blocks REPLACE */
-	s.nodes[0].vetoing = false;
-	s.loaded[0].vetoing = true;
+	s.nodes[0].ident.vetoing = false;
+	s.loaded[0].ident.vetoing = true;
 	assert_string_equal(plan(&s), "");
 	assert_true(s.plan.refused);
 	/* policy may allow revert-then-apply */
@@ -361,7 +369,7 @@ static void unsafe_reapply_reloads(void **state)
 	(void)state;
 	/* b was reverted earlier and is CHECKED; it has .data: reload it */
 	node(&s, "a", 1, HV);
-	node(&s, "b", 2, 1)->safe_to_reapply = false;
+	node(&s, "b", 2, 1)->ident.safe_to_reapply = false;
 	loaded(&s, "a", 1, HV, XHP_STATE_APPLIED, 1);
 	loaded(&s, "b", 2, 1, XHP_STATE_CHECKED, 0)->reverted = true;
 	assert_string_equal(plan(&s), "unload b; upload b; apply b");
@@ -377,9 +385,9 @@ static void unsafe_reverted_in_plan_reloads(void **state)
 	xhp_strv_add(&s.indep, "u");
 	node(&s, "a", 1, HV);
 	node(&s, "m", 2, 1);
-	node(&s, "u", 8, HV)->safe_to_reapply = false;
+	node(&s, "u", 8, HV)->ident.safe_to_reapply = false;
 	loaded(&s, "a", 1, HV, XHP_STATE_APPLIED, 1);
-	loaded(&s, "u", 8, HV, XHP_STATE_APPLIED, 2)->safe_to_reapply = false;
+	loaded(&s, "u", 8, HV, XHP_STATE_APPLIED, 2)->ident.safe_to_reapply = false;
 	assert_string_equal(plan(&s), "upload m; revert u; apply m; unload u; upload u; apply-nodeps u");
 	done(&s);
 }
@@ -425,7 +433,7 @@ static void applied_order_follows_seq(void **state)
 {
 	struct sc s = { 0 };
 	int out[16];
-	struct xhp_build_id hv = id(HV);
+	struct xhp_plan_input in = { .hv_id = id(HV), .hv = s.loaded };
 
 	(void)state;
 	/* LIST order differs from stack order */
@@ -433,15 +441,16 @@ static void applied_order_follows_seq(void **state)
 	loaded(&s, "a", 1, HV, XHP_STATE_APPLIED, 1);
 	loaded(&s, "x", 9, HV, XHP_STATE_CHECKED, 0);
 	loaded(&s, "b", 2, 1, XHP_STATE_APPLIED, 2);
-	assert_int_equal(xhp_applied_order(&hv, s.loaded, s.nl, out), 3);
-	assert_string_equal(s.loaded[out[0]].name, "a");
-	assert_string_equal(s.loaded[out[1]].name, "b");
-	assert_string_equal(s.loaded[out[2]].name, "c");
+	in.nhv = s.nl;
+	assert_int_equal(xhp_applied_order(&in, out), 3);
+	assert_string_equal(s.loaded[out[0]].ident.name, "a");
+	assert_string_equal(s.loaded[out[1]].ident.name, "b");
+	assert_string_equal(s.loaded[out[2]].ident.name, "c");
 	/* without seq (adopted), the build-id chain decides */
 	s.loaded[0].seq = s.loaded[1].seq = s.loaded[3].seq = 0;
-	assert_int_equal(xhp_applied_order(&hv, s.loaded, s.nl, out), 3);
-	assert_string_equal(s.loaded[out[0]].name, "a");
-	assert_string_equal(s.loaded[out[2]].name, "c");
+	assert_int_equal(xhp_applied_order(&in, out), 3);
+	assert_string_equal(s.loaded[out[0]].ident.name, "a");
+	assert_string_equal(s.loaded[out[2]].ident.name, "c");
 	done(&s);
 }
 

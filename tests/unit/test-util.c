@@ -87,6 +87,111 @@ static void path_join(void **state)
 	free(p);
 }
 
+/* esc_is(IN, WANT): xhp_escape(IN) is WANT */
+static void esc_is(const char *in, const char *want)
+{
+	char *e = xhp_escape(in);
+
+	assert_string_equal(e, want);
+	free(e);
+}
+
+static void escape_controls_and_backslash(void **state)
+{
+	(void)state;
+	esc_is("plain-name_1.2", "plain-name_1.2");
+	esc_is("", "");
+	esc_is("a\nb", "a\\nb");
+	esc_is("a\nstate: in sync", "a\\nstate: in sync");
+	esc_is("line\nstate: in sync", "line\\nstate: in sync");
+	esc_is("t\tab\r\a\b\v\f", "t\\tab\\r\\a\\b\\v\\f");
+	esc_is("\x1b[31mred\x1b]0;title\x07", "\\x1b[31mred\\x1b]0;title\\a");
+	esc_is("\x01\x1f\x7f", "\\x01\\x1f\\x7f");
+	esc_is("back\\slash", "back\\\\slash");
+	assert_null(xhp_escape(NULL));
+}
+
+static void escape_utf8(void **state)
+{
+	(void)state;
+	/* valid UTF-8 prints as it is */
+	esc_is("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa7", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa7");
+	/* invalid: lone continuation, overlong, surrogate, > U+10FFFF, cut */
+	esc_is("a\x80" "b", "a\\x80b");
+	esc_is("\xc0\xaf", "\\xc0\\xaf");
+	esc_is("\xe0\x80\xaf", "\\xe0\\x80\\xaf");
+	esc_is("\xed\xa0\x80", "\\xed\\xa0\\x80");
+	esc_is("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+	esc_is("\xff\xfe", "\\xff\\xfe");
+	esc_is("cut\xe2\x82", "cut\\xe2\\x82");
+	esc_is("\xe2\x82x", "\\xe2\\x82x");
+	/* valid but hidden: C1 CSI, line separator, right-to-left override */
+	esc_is("\xc2\x9b" "31m", "\\u009b31m");
+	esc_is("a\xe2\x80\xa8" "b", "a\\u2028b");
+	esc_is("evil\xe2\x80\xaetxt", "evil\\u202etxt");
+	esc_is("\xe2\x81\xa6\xe2\x81\xa9", "\\u2066\\u2069");
+}
+
+static void escape_n_keeps_nuls(void **state)
+{
+	char *e;
+
+	(void)state;
+	e = xhp_escape_n("a\0b\0", 4);
+	assert_string_equal(e, "a\\x00b\\x00");
+	free(e);
+	e = xhp_escape_n("", 0);
+	assert_string_equal(e, "");
+	free(e);
+}
+
+/* the worst case fits: every byte 4 characters */
+static void escape_worst_case(void **state)
+{
+	char in[257], want[4 * 256 + 1];
+	char *e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 256; i++) {
+		in[i] = '\xff';
+		snprintf(want + 4 * i, 5, "\\xff");
+	}
+	in[256] = '\0';
+	e = xhp_escape(in);
+	assert_string_equal(e, want);
+	free(e);
+}
+
+static void escape_buf_cuts_at_a_whole_escape(void **state)
+{
+	char out[12];
+
+	(void)state;
+	assert_string_equal(xhp_escape_buf(out, sizeof(out), "short"), "short");
+	assert_string_equal(xhp_escape_buf(out, sizeof(out), "exactly-11c"), "exactly-11c");
+	assert_string_equal(xhp_escape_buf(out, sizeof(out), "exactly-12ch"), "exactly-...");
+	/* "ab\x1b..." would not fit: cut before the escape, never inside it */
+	assert_string_equal(xhp_escape_buf(out, sizeof(out), "abcdef\x1bghijk"), "abcdef...");
+	assert_string_equal(xhp_escape_buf(out, 4, "abcd"), "...");
+	assert_string_equal(xhp_escape_buf(out, 4, "abc"), "abc");
+	assert_string_equal(xhp_escape_buf(out, sizeof(out), NULL), "");
+}
+
+static void escape_json_only_fixes_invalid_utf8(void **state)
+{
+	char *e;
+
+	(void)state;
+	e = xhp_escape_json("tab\there \xc3\xa9 \\ \x1b");
+	assert_string_equal(e, "tab\there \xc3\xa9 \\ \x1b");
+	free(e);
+	e = xhp_escape_json("bad\xff\xc3");
+	assert_string_equal(e, "bad\\xff\\xc3");
+	free(e);
+	assert_null(xhp_escape_json(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -95,6 +200,12 @@ int main(void)
 		cmocka_unit_test(names),
 		cmocka_unit_test(errno_names),
 		cmocka_unit_test(path_join),
+		cmocka_unit_test(escape_controls_and_backslash),
+		cmocka_unit_test(escape_utf8),
+		cmocka_unit_test(escape_n_keeps_nuls),
+		cmocka_unit_test(escape_worst_case),
+		cmocka_unit_test(escape_buf_cuts_at_a_whole_escape),
+		cmocka_unit_test(escape_json_only_fixes_invalid_utf8),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The crash-loop guard: its files and its rules (guard.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "backend.h"
+#include "guard.h"
+
+#define STAGE_STARTED "started"
+#define STAGE_APPLIED "applied"
+
+static const char *const kind_dir[] = {
+	[XHP_GUARD_ATTEMPT] = "attempts",
+	[XHP_GUARD_PROVEN] = "proven",
+	[XHP_GUARD_QUARANTINE] = "quarantine",
+};
+
+void xhp_guard_changes_free(struct xhp_guard_changes *c)
+{
+	xhp_strv_free(&c->quarantined);
+	xhp_strv_free(&c->proven);
+	xhp_strv_free(&c->unproven);
+}
+
+/* Uptime including suspend, in ms: comparable within one boot. */
+static unsigned long long uptime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull;
+}
+
+void xhp_guard_open(struct xhp_guard *g, const char *root, const char *boot_id, unsigned proven_after_s)
+{
+	memset(g, 0, sizeof(*g));
+	g->dir = xhp_path_join(root, "/var/lib/xen-hotpatch");
+	snprintf(g->boot_id, sizeof(g->boot_id), "%s", boot_id);
+	g->proven_after_ms = proven_after_s * 1000u;
+}
+
+void xhp_guard_close(struct xhp_guard *g)
+{
+	free(g->dir);
+	memset(g, 0, sizeof(*g));
+}
+
+bool xhp_guard_present(const struct xhp_guard *g)
+{
+	struct stat st;
+
+	return stat(g->dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static char *entry_path(const struct xhp_guard *g, enum xhp_guard_kind kind, const char *id_hex)
+{
+	return xhp_asprintf("%s/%s%s%s", g->dir, kind_dir[kind], id_hex ? "/" : "", id_hex ? id_hex : "");
+}
+
+static int write_entry(struct xhp_guard *g, enum xhp_guard_kind kind, const char *id_hex, const char *content)
+{
+	_cleanup_free_ char *dir = entry_path(g, kind, NULL), *path = entry_path(g, kind, id_hex);
+	int r = xhp_mkdir_p(dir, 0755);
+
+	if (!r)
+		r = xhp_write_file_atomic(path, content, strlen(content), 0644);
+	if (r < 0 && !g->write_error)
+		g->write_error = r;
+	return r;
+}
+
+static void drop_entry(struct xhp_guard *g, enum xhp_guard_kind kind, const char *id_hex)
+{
+	_cleanup_free_ char *path = entry_path(g, kind, id_hex);
+
+	if (unlink(path) < 0 && errno != ENOENT && !g->write_error)
+		g->write_error = -errno;
+}
+
+static bool has_entry(const struct xhp_guard *g, enum xhp_guard_kind kind, const struct xhp_build_id *id)
+{
+	char hex[XHP_BUILD_ID_HEX_SIZE];
+	_cleanup_free_ char *path = entry_path(g, kind, xhp_build_id_hex(id, hex, sizeof(hex)));
+
+	return access(path, F_OK) == 0;
+}
+
+bool xhp_guard_is_proven(const struct xhp_guard *g, const struct xhp_build_id *id)
+{
+	return has_entry(g, XHP_GUARD_PROVEN, id);
+}
+
+bool xhp_guard_is_quarantined(const struct xhp_guard *g, const struct xhp_build_id *id)
+{
+	return has_entry(g, XHP_GUARD_QUARANTINE, id);
+}
+
+/* The lines of an entry, into e. false when it cannot be read or has no name. */
+static bool read_entry(const struct xhp_guard *g, enum xhp_guard_kind kind, const char *id_hex,
+		       struct xhp_guard_entry *e)
+{
+	_cleanup_free_ char *path = entry_path(g, kind, id_hex), *buf = NULL;
+	char *line[5] = { NULL }, *save = NULL, *w;
+	size_t n = 0;
+
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	snprintf(e->id_hex, sizeof(e->id_hex), "%s", id_hex);
+	if (xhp_read_file(path, &buf, NULL, 1 << 16) < 0)
+		return false;
+	for (w = strtok_r(buf, "\n", &save); w && n < 5; w = strtok_r(NULL, "\n", &save))
+		line[n++] = w;
+	if (!line[0] || xhp_name_check(line[0]) < 0)
+		return false;
+	snprintf(e->name, sizeof(e->name), "%s", line[0]);
+	if (kind == XHP_GUARD_QUARANTINE)
+		snprintf(e->why, sizeof(e->why), "%s", line[1] ? line[1] : "");
+	if (kind == XHP_GUARD_ATTEMPT) {
+		snprintf(e->boot_id, sizeof(e->boot_id), "%s", line[1] ? line[1] : "");
+		e->completed = line[2] && !strcmp(line[2], STAGE_APPLIED);
+		e->applied_ms = line[3] ? strtoull(line[3], NULL, 10) : 0;
+		e->seen_ms = line[4] ? strtoull(line[4], NULL, 10) : 0;
+	}
+	return true;
+}
+
+static int write_attempt(struct xhp_guard *g, const struct xhp_guard_entry *e)
+{
+	_cleanup_free_ char *c = xhp_asprintf("%s\n%s\n%s\n%llu\n%llu\n", e->name, e->boot_id,
+					      e->completed ? STAGE_APPLIED : STAGE_STARTED, e->applied_ms,
+					      e->seen_ms);
+
+	return write_entry(g, XHP_GUARD_ATTEMPT, e->id_hex, c);
+}
+
+int xhp_guard_attempt_begin(struct xhp_guard *g, const struct xhp_identity *ident)
+{
+	struct xhp_guard_entry e = { .kind = XHP_GUARD_ATTEMPT };
+
+	xhp_build_id_hex(&ident->id, e.id_hex, sizeof(e.id_hex));
+	snprintf(e.name, sizeof(e.name), "%s", ident->name);
+	snprintf(e.boot_id, sizeof(e.boot_id), "%s", g->boot_id);
+	return write_attempt(g, &e);
+}
+
+void xhp_guard_attempt_end(struct xhp_guard *g, const struct xhp_identity *ident, bool applied)
+{
+	struct xhp_guard_entry e;
+	char hex[XHP_BUILD_ID_HEX_SIZE];
+
+	xhp_build_id_hex(&ident->id, hex, sizeof(hex));
+	if (!read_entry(g, XHP_GUARD_ATTEMPT, hex, &e))
+		return; /* it could not be written: the apply went unguarded */
+	if (!applied) {
+		drop_entry(g, XHP_GUARD_ATTEMPT, hex);
+		return;
+	}
+	e.completed = true;
+	e.applied_ms = e.seen_ms = uptime_ms();
+	write_attempt(g, &e);
+}
+
+static void quarantine(struct xhp_guard *g, const struct xhp_guard_entry *a)
+{
+	_cleanup_free_ char *c = xhp_asprintf("%s\nits apply in boot %s was not seen to complete: the host "
+					      "went down during it (or the tool was stopped and the host "
+					      "rebooted before any run saw the result)\n", a->name, a->boot_id);
+
+	if (write_entry(g, XHP_GUARD_QUARANTINE, a->id_hex, c) == 0) {
+		drop_entry(g, XHP_GUARD_PROVEN, a->id_hex);
+		drop_entry(g, XHP_GUARD_ATTEMPT, a->id_hex);
+	}
+}
+
+static void prove(struct xhp_guard *g, const struct xhp_guard_entry *a)
+{
+	_cleanup_free_ char *c = xhp_asprintf("%s\n", a->name);
+
+	if (write_entry(g, XHP_GUARD_PROVEN, a->id_hex, c) == 0)
+		drop_entry(g, XHP_GUARD_ATTEMPT, a->id_hex);
+}
+
+static const struct xhp_guard_sighting *sighting(const char *id_hex, const struct xhp_guard_sighting *seen,
+						 size_t nseen)
+{
+	struct xhp_build_id id;
+	size_t i;
+
+	if (xhp_build_id_from_hex(&id, id_hex) < 0)
+		return NULL;
+	for (i = 0; i < nseen; i++)
+		if (xhp_build_id_eq(&seen[i].id, &id))
+			return &seen[i];
+	return NULL;
+}
+
+/* An attempt of an earlier boot: the hypervisor has forgotten it. */
+static void resolve_earlier_boot(struct xhp_guard *g, struct xhp_guard_entry *a, struct xhp_guard_changes *c)
+{
+	if (!a->completed) {
+		quarantine(g, a);
+		xhp_strv_add(&c->quarantined, a->name);
+	} else if (a->seen_ms >= a->applied_ms + g->proven_after_ms) {
+		prove(g, a);
+		xhp_strv_add(&c->proven, a->name);
+	} else {
+		drop_entry(g, XHP_GUARD_ATTEMPT, a->id_hex);
+		xhp_strv_add(&c->unproven, a->name);
+	}
+}
+
+/* An attempt of this boot, against what the hypervisor shows now. */
+static void resolve_this_boot(struct xhp_guard *g, struct xhp_guard_entry *a, const struct xhp_guard_sighting *s,
+			      struct xhp_guard_changes *c)
+{
+	unsigned long long now = uptime_ms();
+
+	if (s && s->rc == -EAGAIN)
+		return; /* still in flight */
+	if (!s || s->state != XHP_STATE_APPLIED) {
+		drop_entry(g, XHP_GUARD_ATTEMPT, a->id_hex); /* it ended without being applied */
+		return;
+	}
+	if (!a->completed) {
+		a->completed = true; /* it completed while nobody watched */
+		a->applied_ms = now;
+	}
+	a->seen_ms = now;
+	if (a->seen_ms >= a->applied_ms + g->proven_after_ms) {
+		prove(g, a);
+		xhp_strv_add(&c->proven, a->name);
+	} else {
+		write_attempt(g, a);
+	}
+}
+
+void xhp_guard_reconcile(struct xhp_guard *g, const struct xhp_guard_sighting *seen, size_t nseen,
+			 struct xhp_guard_changes *changes)
+{
+	struct xhp_guard_entry *a = NULL;
+	size_t n = 0, i;
+
+	if (xhp_guard_list(g, XHP_GUARD_ATTEMPT, &a, &n) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (strcmp(a[i].boot_id, g->boot_id))
+			resolve_earlier_boot(g, &a[i], changes);
+		else
+			resolve_this_boot(g, &a[i], sighting(a[i].id_hex, seen, nseen), changes);
+	}
+	free(a);
+}
+
+static int by_name(const void *x, const void *y)
+{
+	const struct xhp_guard_entry *a = x, *b = y;
+	int c = strcmp(a->name, b->name);
+
+	return c ? c : strcmp(a->id_hex, b->id_hex);
+}
+
+int xhp_guard_list(const struct xhp_guard *g, enum xhp_guard_kind kind, struct xhp_guard_entry **out, size_t *n)
+{
+	_cleanup_free_ char *dir = entry_path(g, kind, NULL);
+	struct xhp_build_id id;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || xhp_build_id_from_hex(&id, de->d_name) < 0)
+			continue; /* ., .., temporary files */
+		*out = xhp_realloc(*out, (*n + 1) * sizeof(**out));
+		if (read_entry(g, kind, de->d_name, &(*out)[*n]))
+			(*n)++;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), by_name);
+	return 0;
+}
+
+int xhp_guard_release(struct xhp_guard *g, const char *id_hex)
+{
+	_cleanup_free_ char *path = entry_path(g, XHP_GUARD_QUARANTINE, id_hex);
+
+	if (unlink(path) < 0)
+		return -errno;
+	return 0;
+}
