@@ -155,6 +155,17 @@ INSTALL_FILES := \
   scripts/mkpkg-deb.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-deb.sh:0644 \
   spec/payload.spec.in:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.spec.in:0644 \
   spec/payload.rpmlintrc:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.rpmlintrc:0644 \
+  scripts/xen-hotpatch-build:$(BINDIR)/xen-hotpatch-build:0755 \
+  scripts/kit-lib.sh:$(PREFIX)/share/xen-hotpatch/build/kit-lib.sh:0644 \
+  scripts/build-kit.sh:$(PREFIX)/share/xen-hotpatch/build/build-kit.sh:0644 \
+  spec/kit.spec.in:$(PREFIX)/share/xen-hotpatch/build/kit.spec.in:0644 \
+  spec/kit.rpmlintrc:$(PREFIX)/share/xen-hotpatch/build/kit.rpmlintrc:0644 \
+  spec/macros.xen-hotpatch-kit:$(LIBDIR)/rpm/macros.d/macros.xen-hotpatch-kit:0644 \
+  spec/xen_hotpatch_kit.attr:$(LIBDIR)/rpm/fileattrs/xen_hotpatch_kit.attr:0644 \
+  spec/xen-hotpatch-kit-rpmdeps:$(LIBDIR)/rpm/xen-hotpatch-kit-rpmdeps:0755 \
+  scripts/mkpkg-kit.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-kit.sh:0644 \
+  scripts/mkpkg-kit-deb.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-kit-deb.sh:0644 \
+  scripts/mkpkg-kit-rpm.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-kit-rpm.sh:0644 \
   $(foreach m,$(MAN_PAGES),$(m):$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)):0644)
 
 install: all man

@@ -139,16 +139,21 @@ bk_work_setup() {
 	bk_parent=$(cd "$bk_parent" && pwd)
 	bk_out=$bk_parent/$(basename "$bk_out")
 	bk_work=$(mktemp -d "$bk_parent/.$(basename "$bk_out").kit.XXXXXX") || bk_die "cannot write in $bk_parent"
-	# shellcheck disable=SC2064 # the folder is fixed now
-	trap "rm -rf '$bk_work'" EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	trap 'exit 129' HUP
+	trap bk_cleanup EXIT
+	trap 'bk_abort 130' INT
+	trap 'bk_abort 143' TERM
+	trap 'bk_abort 129' HUP
 	bk_kit=$bk_work/kit
 	bk_top=$bk_kit/tree
 	bk_log=$bk_work/build.log
 	mkdir -p "$bk_kit" "$bk_work/bin"
 	printf '%s: kit: building in %s (log: %s)\n' "$XHP_PROG" "$bk_work" "$bk_log"
+}
+
+# The work folder goes, whatever happened (a compiler killed a moment ago may
+# still be writing into it: try again once).
+bk_cleanup() {
+	rm -rf "$bk_work" 2>/dev/null || { sleep 1; rm -rf "$bk_work"; }
 }
 
 bk_default_cache() {
@@ -163,15 +168,40 @@ bk_default_cache() {
 	bk_cache=$(cd "$bk_cache" && pwd)
 }
 
-# Run a step with its output in the log; on failure show the log's end.
+# Run a step with its output in the log; on failure show the log's end. The
+# step runs in the background so that a signal reaches the trap at once (a
+# shell runs traps only between commands) and bk_abort can stop it.
 bk_run() {
 	bk_what=$1
 	shift
 	printf '\n== %s\n' "$*" >> "$bk_log"
-	if ! "$@" >> "$bk_log" 2>&1; then
+	"$@" >> "$bk_log" 2>&1 &
+	bk_child=$!
+	rc=0
+	wait "$bk_child" || rc=$?
+	bk_child=""
+	if [ "$rc" -ne 0 ]; then
 		tail -n 25 "$bk_log" | sed 's/^/  | /' >&2
 		bk_die "$bk_what failed (log above)"
 	fi
+}
+
+# Interrupted: stop the running step and everything it started (make, the
+# compilers), wait for them, then exit (the EXIT trap removes the work folder).
+bk_abort() {
+	trap '' INT TERM HUP
+	if [ -n "${bk_child:-}" ]; then
+		pids=$(ps -e -o pid= -o ppid= | awk -v root="$bk_child" '
+			{ parent[$1] = $2 }
+			END { want[root] = 1; n = 1
+			      while (n) { n = 0; for (p in parent) if (!(p in want) && (parent[p] in want)) { want[p] = 1; n = 1 } }
+			      for (p in want) print p }')
+		# shellcheck disable=SC2086 # a list of process ids
+		kill -TERM $pids 2>/dev/null
+		wait "$bk_child" 2>/dev/null
+	fi
+	printf '%s: kit: interrupted; nothing written at %s\n' "$XHP_PROG" "$bk_out" >&2
+	exit "$1"
 }
 
 # Record a variable of the build: bk_env NAME VALUE (environment) or

@@ -9,7 +9,8 @@ libcmocka-dev shunit2 shellcheck valgrind binutils jq
 rpm dnf createrepo-c rpmlint
 debhelper dpkg-dev lintian fakeroot debootstrap jq perl dash
 dracut-core cpio kmod zstd xz-utils
-qemu-system-x86 qemu-utils e2fsprogs systemd"
+qemu-system-x86 qemu-utils e2fsprogs systemd
+flex bison python3 gcc-12 binutils-x86-64-linux-gnu patch"
 
 missing=""
 for p in $PKGS; do
