@@ -136,7 +136,9 @@ bk_work_setup() {
 	fi
 	bk_parent=$(dirname "$bk_out")
 	mkdir -p "$bk_parent" || bk_die "cannot create $bk_parent"
-	bk_parent=$(cd "$bk_parent" && pwd)
+	# the physical path: the compiler sees it (DW_AT_comp_dir), and
+	# -ffile-prefix-map must name what it sees
+	bk_parent=$(cd "$bk_parent" && pwd -P)
 	bk_out=$bk_parent/$(basename "$bk_out")
 	bk_work=$(mktemp -d "$bk_parent/.$(basename "$bk_out").kit.XXXXXX") || bk_die "cannot write in $bk_parent"
 	trap bk_cleanup EXIT
@@ -196,9 +198,9 @@ bk_abort() {
 			END { want[root] = 1; n = 1
 			      while (n) { n = 0; for (p in parent) if (!(p in want) && (parent[p] in want)) { want[p] = 1; n = 1 } }
 			      for (p in want) print p }')
-		# shellcheck disable=SC2086 # a list of process ids
-		kill -TERM $pids 2>/dev/null
-		wait "$bk_child" 2>/dev/null
+		# shellcheck disable=SC2086 # a list of process ids (some may be gone)
+		kill -TERM $pids 2>/dev/null || :
+		wait "$bk_child" 2>/dev/null || :
 	fi
 	printf '%s: kit: interrupted; nothing written at %s\n' "$XHP_PROG" "$bk_out" >&2
 	exit "$1"

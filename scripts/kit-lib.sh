@@ -13,7 +13,9 @@
 #                        print one sh command line that rebuilds OBJ (a path under the
 #                        tree, e.g. xen/common/kernel.o) exactly as the hypervisor build
 #                        did, in the copy of the tree at TOP (default: the kit's own
-#                        tree); it starts with `cd TOP/xen &&`
+#                        tree; an existing TOP is named by its physical path); it
+#                        starts with `cd TOP/xen &&`. Remove the object first in a
+#                        copy made of hard links (objcopy would write through them)
 #   kit_objects_using FILE...
 #                        the objects (tree paths, sorted) built from FILE or including
 #                        it (FILE: a tree path as in a -p1 patch, e.g. xen/common/kernel.c
@@ -199,9 +201,23 @@ kit_one_cmd() {
 	esac
 }
 
+# The functions below need a kit read first.
+kit_need() {
+	if [ -z "${KIT_DIR:-}" ] || [ -z "${KIT_XEN_DIR:-}" ]; then
+		kit_err "no kit loaded (kit_load DIR first)"
+		return 1
+	fi
+}
+
 kit_object_cmd() {
+	kit_need || return 1
 	_obj=$1
 	_top=${2:-$KIT_DIR/$KIT_TREE}
+	# the compiler records the physical folder it runs in (DWARF): the prefix
+	# map must name that one, not a path through a symbolic link
+	if [ -d "$_top" ]; then
+		_top=$(cd "$_top" && pwd -P) || return 1
+	fi
 	case $_obj in
 	/* | *..* | *' '*) kit_err "object $_obj: give a path inside the tree, e.g. $KIT_XEN_DIR/common/kernel.o"; return 1 ;;
 	"$KIT_XEN_DIR"/*.o) ;;
@@ -230,10 +246,12 @@ kit_cmd_files() {
 }
 
 kit_objects() {
+	kit_need || return 1
 	kit_cmd_files | sed -e 's|\(.*/\)\{0,1\}\.\([^/]*\)\.cmd$|\1\2|' -e "s|^|$KIT_XEN_DIR/|"
 }
 
 kit_objects_using() {
+	kit_need || return 1
 	_xd=$KIT_DIR/$KIT_TREE/$KIT_XEN_DIR
 	_want=""
 	for _f in "$@"; do
@@ -271,6 +289,7 @@ kit_objects_using() {
 # values KIT_MAKE_<VAR>) and environment (KIT_ENV_VARS, values KIT_ENV_<VAR>),
 # the kit's build directory replaced by TOP in both.
 kit_make() {
+	kit_need || return 1
 	_top=$1
 	shift
 	(

@@ -3,6 +3,7 @@
 #  - plan+apply of a 64-payload chain on the simulated hypervisor: wall time,
 #    peak RSS, and instruction count under valgrind (callgrind) when present;
 #  - info over 1000 payloads;
+#  - kit figures (tests/bench-kit.sh: a kit build of Debian's Xen, a recompile);
 #  - the real-Xen figures (tests/bench-realxen.sh) when that tier can run.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +71,12 @@ base=$W/root/usr/lib/xen-hotpatch/$XEN/p000.livepatch
 for i in $(seq 1 "$NINFO"); do cp "$base" "$W/many/q$i.livepatch"; done
 measure "info over $NINFO payloads" "$tool" info "$W"/many/*.livepatch
 measure "info --json over $NINFO payloads" "$tool" --json info "$W"/many/*.livepatch
+
+if [ -x "$top/tests/bench-kit.sh" ]; then
+	echo
+	echo "kits (xen-hotpatch-build):"
+	"$top/tests/bench-kit.sh" || echo "(kit figures unavailable: exit $?)"
+fi
 
 if [ -x "$top/tests/bench-realxen.sh" ]; then
 	echo

@@ -105,6 +105,7 @@ kit_test_xen_rpm() {
 		ln -sfn "$key" "$base/latest"
 	fi
 	kit_test_unlock
+	# shellcheck disable=SC2034 # for the caller
 	XEN_RPM_DIR=$d
 	return "$rc"
 }
