@@ -218,21 +218,26 @@ deb: dist
 	rm -rf $(DEB_DIR)/src
 	@ls $(DEB_DIR)/*.deb
 
-# The Xen hypervisor with livepatch and its kit subpackage (spec/xen-livepatch.spec)
-# into $(B)/xen-rpm/RPMS and SRPMS. XEN_ORIG: Debian's orig tarball of Xen
-# 4.17.5+72 (`xen-hotpatch-build kit --debian` keeps it in its download cache).
-# The kit builder, kit macros and dependency generator are this tree's;
-# --nodeps and HOME as for `make rpm`. Takes a hypervisor build (minutes).
+# The Xen hypervisor with livepatch and its kit subpackage (spec/xen-livepatch.spec.in)
+# into $(B)/xen-rpm/RPMS and SRPMS. XEN_ORIG: Debian's orig tarball of a Xen
+# snapshot, xen_X.Y.Z+N-gCOMMIT.orig.tar.xz (`xen-hotpatch-build kit --debian`
+# keeps 4.17.5+72's in its download cache); its name fills in the spec. The kit
+# builder, kit macros and dependency generator are this tree's; --nodeps and
+# HOME as for `make rpm`. Takes a hypervisor build (minutes).
 XEN_RPM_TOPDIR := $(abspath $(B))/xen-rpm
 xen-livepatch-rpm:
-	@[ -f "$(XEN_ORIG)" ] || { echo "XEN_ORIG=$(XEN_ORIG): give xen_4.17.5+72-g01140da4e8.orig.tar.xz" >&2; exit 1; }
-	rm -rf $(XEN_RPM_TOPDIR)
-	mkdir -p $(XEN_RPM_TOPDIR)/SOURCES
+	@v=$$(printf '%s\n' "$(notdir $(XEN_ORIG))" | \
+	  sed -n 's/^xen_\([0-9][0-9.]*\)\(+[0-9][0-9]*\)-\(g[0-9a-f]*\)\.orig\.tar\.[a-z0-9]*$$/\1 \2 \3/p'); \
+	  if [ ! -f "$(XEN_ORIG)" ] || [ -z "$$v" ]; then \
+	    echo "XEN_ORIG=$(XEN_ORIG): give Debian's orig tarball of a Xen snapshot, xen_X.Y.Z+N-gCOMMIT.orig.tar.xz" >&2; exit 1; fi; \
+	  rm -rf $(XEN_RPM_TOPDIR) && mkdir -p $(XEN_RPM_TOPDIR)/SOURCES $(XEN_RPM_TOPDIR)/SPECS && \
+	  set -- $$v && sed -e "s/@XEN_UPSTREAM@/$$1/" -e "s/@XEN_SNAPSHOT@/$$2/" -e "s/@XEN_COMMIT@/$$3/" \
+	    spec/xen-livepatch.spec.in > $(XEN_RPM_TOPDIR)/SPECS/xen-livepatch.spec
 	cp $(XEN_ORIG) spec/xen-livepatch.config $(XEN_RPM_TOPDIR)/SOURCES/
 	sh -c '. scripts/mkpkg-kit-rpm.sh && mkpkg_kit_rpm_macros "$$1" "$$2"' sh $(abspath spec) $(XEN_RPM_TOPDIR)
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL HOME=$(XEN_RPM_TOPDIR) XEN_HOTPATCH_BUILD_LIB=$(abspath scripts) \
 	  rpmbuild -ba --nodeps --define '_topdir $(XEN_RPM_TOPDIR)' --load $(XEN_RPM_TOPDIR)/kit-rpm.macros \
-	  --define 'xen_hotpatch_build $(abspath scripts/xen-hotpatch-build)' spec/xen-livepatch.spec
+	  --define 'xen_hotpatch_build $(abspath scripts/xen-hotpatch-build)' $(XEN_RPM_TOPDIR)/SPECS/xen-livepatch.spec
 	@ls $(XEN_RPM_TOPDIR)/RPMS/*/*.rpm
 
 clean:

@@ -8,7 +8,7 @@
 #                              --debian` makes it; built when missing or when it no
 #                              longer loads (a new kit format, another compiler)
 #   kit_test_xen_rpm           XEN_RPM_DIR=build/cache/xen-livepatch/<key>/ with
-#                              RPMS/ (`make xen-livepatch-rpm`, the key a hash of
+#                              RPMS/, SRPMS/, SPECS/ (`make xen-livepatch-rpm`, the key a hash of
 #                              its inputs), XEN_RPM_KIT=build/cache/kits/<its build-id>
 #                              (the kit subpackage unpacked), XEN_RPM_ID;
 #                              build/cache/xen-livepatch/latest points at it
@@ -62,7 +62,7 @@ kit_test_debian() {
 
 # What the xen-livepatch RPMs are made of: a new input is a new build.
 kit_test_xen_rpm_key() {
-	(cd "$XHP_TOP" && cat spec/xen-livepatch.spec spec/xen-livepatch.config spec/macros.xen-hotpatch-kit \
+	(cd "$XHP_TOP" && cat spec/xen-livepatch.spec.in spec/xen-livepatch.config spec/macros.xen-hotpatch-kit \
 		spec/xen_hotpatch_kit.attr spec/xen-hotpatch-kit-rpmdeps scripts/build-kit.sh scripts/kit-lib.sh \
 		scripts/mkpkg-kit-rpm.sh Makefile && basename "$KIT_TEST_ORIG") | sha256sum | cut -c1-16
 }
@@ -83,7 +83,8 @@ kit_test_xen_rpm() {
 			> "$d.log" 2>&1; then
 			echo $(($(date +%s) - t0)) > "$d/seconds"
 			# the build tree and buildroot are gigabytes: keep the packages
-			mv "$d/xen-rpm/RPMS" "$d/xen-rpm/SRPMS" "$d/" && rm -rf "$d/xen-rpm" && touch "$d/done" || rc=1
+			mv "$d/xen-rpm/RPMS" "$d/xen-rpm/SRPMS" "$d/xen-rpm/SPECS" "$d/" && rm -rf "$d/xen-rpm" &&
+				touch "$d/done" || rc=1
 		else
 			grep -v '^+ ' "$d.log" | tail -n 25
 			rc=1

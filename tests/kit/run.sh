@@ -22,7 +22,7 @@
 #    full hypervisor build, so its result is kept per inputs (the kit scripts
 #    and the wrapper): when the same inputs were refused before it is reported
 #    as skipped, not passed (XHP_KIT_RERUN=1 runs it again).
-#  - spec/xen-livepatch.spec (make xen-livepatch-rpm, cached per inputs): the
+#  - spec/xen-livepatch.spec.in (make xen-livepatch-rpm, cached per inputs): the
 #    hypervisor package, its kit subpackage (the kit of that very build,
 #    made by `kit --source`), rpmlint.
 #  - Kit packages (xen-hotpatch-mkpkg --kit) of two hypervisor builds: lintian
@@ -320,7 +320,7 @@ else
 fi
 
 # ---- Xen with livepatch as RPMs ---------------------------------------------------
-say "spec/xen-livepatch.spec (make xen-livepatch-rpm; cached per inputs)"
+say "spec/xen-livepatch.spec.in (make xen-livepatch-rpm; cached per inputs)"
 if ! kit_test_xen_rpm; then
 	ko "make xen-livepatch-rpm builds the hypervisor package and its kit subpackage"
 	finish
@@ -388,7 +388,7 @@ rpmlint_clean() { # LOG RC FILES...
 cat "$top/spec/kit.rpmlintrc" "$top/spec/xen-livepatch.rpmlintrc" > "$work/xen-livepatch.rpmlintrc"
 t "rpmlint: xen-livepatch, its kit subpackage, SRPM and spec have no error" \
 	rpmlint_clean "$work/log/rpmlint-xen.log" "$work/xen-livepatch.rpmlintrc" \
-	"$HVRPM" "$KITRPM" "$XEN_RPM_DIR"/SRPMS/*.src.rpm "$top/spec/xen-livepatch.spec"
+	"$HVRPM" "$KITRPM" "$XEN_RPM_DIR"/SRPMS/*.src.rpm "$XEN_RPM_DIR/SPECS/xen-livepatch.spec"
 
 # ---- kit packages -------------------------------------------------------------------
 say "xen-hotpatch-mkpkg --kit: the Debian kit and the spec's kit"
@@ -460,6 +460,29 @@ check_build_deb() {
 }
 t "make deb: xen-hotpatch-build with the command, kit-lib.sh, the kit parts of mkpkg, the man page; lintian no error" \
 	check_build_deb
+
+check_build_rpm() {
+	local r l f
+	make -C "$top" --no-print-directory rpm B="$work/pkg" > "$work/log/make-rpm.log" 2>&1 ||
+		{ grep -v '^+ ' "$work/log/make-rpm.log" | tail -n 20; return 1; }
+	r=$(find "$work/pkg/rpm/RPMS" -name 'xen-hotpatch-build-*.rpm' | head -n 1)
+	[ -f "$r" ] || { echo "no xen-hotpatch-build RPM"; return 1; }
+	l=$(rpm -qlp "$r")
+	for f in /usr/bin/xen-hotpatch-build /usr/share/xen-hotpatch/build/kit-lib.sh \
+		/usr/share/xen-hotpatch/build/kit.spec.in /usr/share/xen-hotpatch/mkpkg/mkpkg-kit-rpm.sh \
+		/usr/lib/rpm/macros.d/macros.xen-hotpatch-kit /usr/lib/rpm/fileattrs/xen_hotpatch_kit.attr \
+		/usr/lib/rpm/xen-hotpatch-kit-rpmdeps; do
+		printf '%s\n' "$l" | grep -qx -- "$f" || { echo "no $f"; return 1; }
+	done
+	printf '%s\n' "$l" | grep -q '^/usr/share/man/man1/xen-hotpatch-build\.1' || { echo "no man page"; return 1; }
+	# the kit parts of mkpkg are xen-hotpatch-build's, not xen-hotpatch-rpm-macros'
+	if rpm -qlp "$work"/pkg/rpm/RPMS/noarch/xen-hotpatch-rpm-macros-*.rpm | grep -q mkpkg-kit; then
+		echo "mkpkg-kit*.sh in two packages"; return 1
+	fi
+	rpmlint_clean "$work/log/rpmlint-build.log" "$top/spec/xen-hotpatch.rpmlintrc" "$r" "$work"/pkg/rpm/SRPMS/*.src.rpm
+}
+t "make rpm: xen-hotpatch-build with the command, kit-lib.sh, kit macros, generator and template, man page; rpmlint no error" \
+	check_build_rpm
 
 deb_cache_root || fatal "prepare the cached debootstrap root"
 R=$work/root-kits
