@@ -47,19 +47,14 @@ mkpkg_kit_rpm() {
 	command -v rpmbuild >/dev/null 2>&1 || die "rpmbuild not found (install rpm-build)"
 	mkpkg_kit_rpm_support
 	# shellcheck source=scripts/mkpkg-rpm.sh
-	. "$lib/mkpkg-rpm.sh"	# mkpkg_rpm_check_names, mkpkg_rpm_esc, mkpkg_rpm_fill, mkpkg_rpm_changelog
+	. "$lib/mkpkg-rpm.sh"	# mkpkg_rpm_check_names, mkpkg_rpm_fields, mkpkg_rpm_esc, mkpkg_rpm_fill
 	mkpkg_rpm_check_names
 	w=$MKPKG_WORK/rpm
 	t=$w/template
 	mkdir -p "$w/SOURCES" "$w/BUILD" "$t"
 	mkpkg_kit_copy "$w/SOURCES/kit"
-	mkpkg_rpm_esc "$MKPKG_NAME" > "$t/NAME"
-	mkpkg_rpm_esc "$MKPKG_VERSION" > "$t/VERSION"
-	mkpkg_rpm_esc "$MKPKG_RELEASE" > "$t/RELEASE"
-	mkpkg_rpm_esc "$(printf '%s' "$MKPKG_SUMMARY" | tr '\n' ' ')" > "$t/SUMMARY"
-	mkpkg_rpm_esc "$(printf '%s' "$MKPKG_MAINTAINER" | tr '\n' ' ')" > "$t/PACKAGER"
+	mkpkg_rpm_fields "$t"
 	mkpkg_rpm_esc "$(mkpkg_kit_description)" > "$t/DESCRIPTION"
-	mkpkg_rpm_esc "$(mkpkg_rpm_changelog)" > "$t/CHANGELOG"
 	spec=$w/$MKPKG_NAME.spec
 	mkpkg_rpm_fill "$t" "$MKPKG_KIT_TEMPLATE" > "$spec" || die "cannot write $spec"
 

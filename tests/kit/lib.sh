@@ -77,6 +77,11 @@ kit_test_xen_rpm() {
 	kit_test_lock "xen-livepatch-$key"
 	if [ ! -f "$d/done" ]; then
 		echo "kit: make xen-livepatch-rpm (once for these inputs; cached in $d)"
+		# the packages and kit of older inputs are of no use any more
+		if [ -L "$base/latest" ] && [ -f "$base/latest/kit-id" ]; then
+			rm -rf "${KIT_TEST_CACHE:?}/kits/$(cat "$base/latest/kit-id")"
+		fi
+		[ ! -L "$base/latest" ] || rm -rf "$(readlink -f "$base/latest")" "$base/latest"
 		rm -rf "$d"
 		t0=$(date +%s)
 		if make -C "$XHP_TOP" --no-print-directory xen-livepatch-rpm XEN_ORIG="$KIT_TEST_ORIG" B="$d" \
@@ -103,6 +108,7 @@ kit_test_xen_rpm() {
 				mv "$XEN_RPM_KIT.x/usr/src/xen-hotpatch-kit/$XEN_RPM_ID" "$XEN_RPM_KIT" || rc=1
 			rm -rf "$XEN_RPM_KIT.x"
 		fi
+		echo "$XEN_RPM_ID" > "$d/kit-id"
 		ln -sfn "$key" "$base/latest"
 	fi
 	kit_test_unlock

@@ -365,6 +365,8 @@ t "kit subpackage: /usr/src/xen-hotpatch-kit/<build-id>, Provides xen-hotpatch-k
 
 check_source_kit() {
 	eq "$(kv "$XEN_RPM_KIT" KIT_ORIGIN)" source origin && eq "$(kv "$XEN_RPM_KIT" XEN_VERSION)" "$XV" XEN_VERSION &&
+		eq "$(kv "$XEN_RPM_KIT" KIT_ENV_SOURCE_DATE_EPOCH)" "$(rpm -qp --qf '%{CHANGELOGTIME}' "$HVRPM")" \
+			"SOURCE_DATE_EPOCH (the spec's changelog date)" &&
 		eq "$(kv "$XEN_RPM_KIT" KIT_MAKE_XEN_VENDORVERSION)" "+72-1" "--make XEN_VENDORVERSION" &&
 		eq "$(kv "$XEN_RPM_KIT" KIT_SIZE_ALT_INSTR)" 14 "alt_instr size" &&
 		kit_loads "$XEN_RPM_KIT" || return 1
@@ -421,9 +423,10 @@ check_deb_fields() {
 		printf '%s\n' "$f" | grep -qx "Enhances: $HVPKG (= $DEBV)" &&
 		printf '%s\n' "$f" | grep -qx "Recommends: xen-hotpatch-build" || { printf '%s\n' "$f"; return 1; }
 	dpkg-deb -c "$DEB1" > "$work/log/deb1.list" && grep -q "\./usr/src/xen-hotpatch-kit/$DEBID/kit\.env$" "$work/log/deb1.list" &&
+		ar t "$DEB2" | grep -qx 'data\.tar\.zst' &&
 		eq "$(dpkg-deb -f "$DEB2" Provides)" "xen-hotpatch-kit-id-$XEN_RPM_ID" "Provides of the spec kit's .deb"
 }
-t "kit .debs: xen-hotpatch-kit-<xen version>, Provides the build-id, Depends on the exact gcc-12 and binutils" \
+t "kit .debs: xen-hotpatch-kit-<xen version>, Provides the build-id, Depends on the exact gcc-12 and binutils, zstd data" \
 	check_deb_fields
 lintian_clean() {
 	lintian --tag-display-limit 0 "$@" > "$work/log/lintian.log" 2>&1
@@ -431,11 +434,13 @@ lintian_clean() {
 }
 t "lintian: no error or warning in the kit .debs" lintian_clean "$DEB1" "$DEB2"
 check_rpm1() {
-	rpm -qp --provides "$RPM1" | grep -qx "xen-hotpatch-kit($DEBID)" &&
+	eq "$(rpm -qp --qf '%{PAYLOADCOMPRESSOR}' "$RPM1") $(rpm -qp --qf '%{PAYLOADCOMPRESSOR}' "$KITRPM")" "zstd zstd" \
+		"payload compression" &&
+		rpm -qp --provides "$RPM1" | grep -qx "xen-hotpatch-kit($DEBID)" &&
 		eq "$(rpm -qp --requires "$RPM1" | grep -v '^rpmlib(' | tr '\n' ' ')" \
 			"/usr/bin/x86_64-linux-gnu-gcc /usr/bin/x86_64-linux-gnu-ld " Requires
 }
-t "kit .rpm: Provides xen-hotpatch-kit(<build-id>), Requires the kit's compiler and linker" check_rpm1
+t "kit .rpm: zstd payload (both kit RPMs), Provides xen-hotpatch-kit(<build-id>), Requires the kit's compiler and linker" check_rpm1
 t "rpmlint: the kit .rpm has no error (kit.rpmlintrc)" \
 	rpmlint_clean "$work/log/rpmlint-kit.log" "$top/spec/kit.rpmlintrc" "$RPM1"
 
