@@ -365,8 +365,9 @@ t "kit subpackage: /usr/src/xen-hotpatch-kit/<build-id>, Provides xen-hotpatch-k
 
 check_source_kit() {
 	eq "$(kv "$XEN_RPM_KIT" KIT_ORIGIN)" source origin && eq "$(kv "$XEN_RPM_KIT" XEN_VERSION)" "$XV" XEN_VERSION &&
-		eq "$(kv "$XEN_RPM_KIT" KIT_ENV_SOURCE_DATE_EPOCH)" "$(rpm -qp --qf '%{CHANGELOGTIME}' "$HVRPM")" \
-			"SOURCE_DATE_EPOCH (the spec's changelog date)" &&
+		eq "$(date -u -d "@$(kv "$XEN_RPM_KIT" KIT_ENV_SOURCE_DATE_EPOCH)" +%F)" \
+			"$(date -u -d "@$(rpm -qp --qf '%{CHANGELOGTIME}' "$HVRPM")" +%F)" \
+			"SOURCE_DATE_EPOCH (the day of the spec's changelog)" &&
 		eq "$(kv "$XEN_RPM_KIT" KIT_MAKE_XEN_VENDORVERSION)" "+72-1" "--make XEN_VENDORVERSION" &&
 		eq "$(kv "$XEN_RPM_KIT" KIT_SIZE_ALT_INSTR)" 14 "alt_instr size" &&
 		kit_loads "$XEN_RPM_KIT" || return 1
@@ -423,10 +424,10 @@ check_deb_fields() {
 		printf '%s\n' "$f" | grep -qx "Enhances: $HVPKG (= $DEBV)" &&
 		printf '%s\n' "$f" | grep -qx "Recommends: xen-hotpatch-build" || { printf '%s\n' "$f"; return 1; }
 	dpkg-deb -c "$DEB1" > "$work/log/deb1.list" && grep -q "\./usr/src/xen-hotpatch-kit/$DEBID/kit\.env$" "$work/log/deb1.list" &&
-		ar t "$DEB2" | grep -qx 'data\.tar\.zst' &&
+		ar t "$DEB2" | grep -qx 'data\.tar\.xz' &&
 		eq "$(dpkg-deb -f "$DEB2" Provides)" "xen-hotpatch-kit-id-$XEN_RPM_ID" "Provides of the spec kit's .deb"
 }
-t "kit .debs: xen-hotpatch-kit-<xen version>, Provides the build-id, Depends on the exact gcc-12 and binutils, zstd data" \
+t "kit .debs: xen-hotpatch-kit-<xen version>, Provides the build-id, Depends on the exact gcc-12 and binutils, xz -1 data" \
 	check_deb_fields
 lintian_clean() {
 	lintian --tag-display-limit 0 "$@" > "$work/log/lintian.log" 2>&1
