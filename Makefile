@@ -85,11 +85,14 @@ $(B)/unit/%: tests/unit/%.c $(B)/libxhp.a $(HDRS)
 	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS) $(XEN_LIBS) -lcmocka
 unit: $(UNIT_BINS)
 
+# ---- Python bindings (python, install-python) -------------------------------
+include src/python/python.mk
+
 # ---- sanitizer build used by make check ------------------------------------
 asan:
 	$(MAKE) B=build/asan CC=$(CC) \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" all unit
+	  LDFLAGS="-fsanitize=address,undefined" all unit python
 
 # ---- fuzzing (libFuzzer, clang) --------------------------------------------
 FUZZ_SECONDS ?= 60

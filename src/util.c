@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -89,19 +90,33 @@ char *xhp_path_join(const char *root, const char *path)
 
 /* ---- build-ids and names ------------------------------------------------ */
 
+static const char hex_digits[] = "0123456789abcdef";
+
 char *xhp_build_id_hex(const struct xhp_build_id *id, char *hex, size_t hexsz)
 {
-	static const char digits[] = "0123456789abcdef";
 	size_t i;
 
 	if (hexsz == 0)
 		return hex;
 	for (i = 0; i < id->len && 2 * i + 2 < hexsz; i++) {
-		hex[2 * i] = digits[id->b[i] >> 4];
-		hex[2 * i + 1] = digits[id->b[i] & 15];
+		hex[2 * i] = hex_digits[id->b[i] >> 4];
+		hex[2 * i + 1] = hex_digits[id->b[i] & 15];
 	}
 	hex[2 * i] = '\0';
 	return hex;
+}
+
+char *xhp_hex_encode(const uint8_t *b, size_t n)
+{
+	char *h = xhp_malloc(2 * n + 1);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h[2 * i] = hex_digits[b[i] >> 4];
+		h[2 * i + 1] = hex_digits[b[i] & 15];
+	}
+	h[2 * n] = '\0';
+	return h;
 }
 
 static int hexval(int c)
@@ -132,6 +147,29 @@ int xhp_build_id_from_hex(struct xhp_build_id *id, const char *hex)
 	return 0;
 }
 
+int xhp_hex_decode(const char *hex, uint8_t **out, size_t *n)
+{
+	size_t len = strlen(hex), i;
+	uint8_t *b;
+
+	if (len % 2)
+		return -EINVAL;
+	b = xhp_malloc(len / 2 + 1);
+	for (i = 0; i < len / 2; i++) {
+		int hi = hexval((unsigned char)hex[2 * i]);
+		int lo = hexval((unsigned char)hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			free(b);
+			return -EINVAL;
+		}
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*out = b;
+	*n = len / 2;
+	return 0;
+}
+
 bool xhp_build_id_eq(const struct xhp_build_id *a, const struct xhp_build_id *b)
 {
 	return a->len == b->len && a->len && memcmp(a->b, b->b, a->len) == 0;
@@ -158,32 +196,99 @@ int xhp_name_check(const char *name)
 
 /* ---- files ---------------------------------------------------------------- */
 
-int xhp_read_file(const char *path, char **buf, size_t *len, size_t max)
+static const char *file_kind(mode_t m)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	size_t got = 0, cap;
-	char *b;
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	return "of an unknown type";
+}
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if ((size_t)st.st_size > max)
-		return -EFBIG;
-	/* Read to EOF, not to st_size: /proc and /sys files report size 0. */
-	cap = (size_t)st.st_size + 1 > 4096 ? (size_t)st.st_size + 1 : 4096;
-	b = xhp_malloc(cap);
+/* 0 when st is a regular file, else the error with its words. */
+static int want_regular(const struct stat *st, struct xhp_err *err)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	xhp_err_set(err, "is %s, not a regular file", file_kind(st->st_mode));
+	return S_ISDIR(st->st_mode) ? -EISDIR : S_ISLNK(st->st_mode) ? -ELOOP : -ENXIO;
+}
+
+int xhp_open_regular(const char *path, unsigned flags, struct stat *st, struct xhp_err *err)
+{
+	bool nofollow = flags & XHP_OPEN_NOFOLLOW, append = flags & XHP_OPEN_APPEND;
+	int fd, r;
+
+	/* look first, so that a FIFO or a device is not even opened */
+	r = nofollow ? lstat(path, st) : stat(path, st);
+	if (r < 0 && !(append && errno == ENOENT)) {
+		r = -errno;
+		xhp_err_set(err, "%s", strerror(-r));
+		return r;
+	}
+	r = r < 0 ? 0 : want_regular(st, err);
+	if (r < 0)
+		return r;
+	fd = open(path, (append ? O_WRONLY | O_APPEND | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
+			O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0), 0644);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ELOOP && nofollow)
+			xhp_err_set(err, "is a symbolic link, not a regular file");
+		else
+			xhp_err_set(err, "%s", strerror(-r));
+		return r;
+	}
+	/* what counts is what was opened: the path may have changed since */
+	if (fstat(fd, st) < 0) {
+		r = -errno;
+		xhp_err_set(err, "%s", strerror(-r));
+		close(fd);
+		return r;
+	}
+	r = want_regular(st, err);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+FILE *xhp_fopen_append(const char *path)
+{
+	struct stat st;
+	int fd = xhp_open_regular(path, XHP_OPEN_APPEND, &st, NULL);
+	FILE *f;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	f = fdopen(fd, "a");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+int xhp_read_fd(int fd, size_t max, char **buf, size_t *len)
+{
+	size_t got = 0, cap = 4096;
+	char *b = xhp_malloc(cap);
+
 	for (;;) {
 		ssize_t r;
 
-		if (got + 1 >= cap) {
-			if (cap > max) {
-				free(b);
-				return -EFBIG;
-			}
+		if (got == cap - 1) {
+			if (got > max)
+				break;
 			cap *= 2;
 			b = xhp_realloc(b, cap);
 		}
@@ -211,7 +316,37 @@ int xhp_read_file(const char *path, char **buf, size_t *len, size_t max)
 	return 0;
 }
 
-int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+int xhp_read_file_err(const char *path, char **buf, size_t *len, size_t max, struct xhp_err *err)
+{
+	struct xhp_err e = { { 0 } };
+	struct stat st;
+	int fd, r;
+
+	fd = xhp_open_regular(path, 0, &st, &e);
+	if (fd < 0) {
+		r = fd;
+	} else {
+		r = (size_t)st.st_size > max ? -EFBIG : xhp_read_fd(fd, max, buf, len);
+		close(fd);
+		if (r == -EFBIG)
+			xhp_err_set(&e, "larger than %zu bytes", max);
+		else if (r < 0)
+			xhp_err_set(&e, "%s", strerror(-r));
+	}
+	if (r < 0 && err) {
+		_cleanup_free_ char *ep = xhp_escape(path);
+
+		xhp_err_set(err, "%s: %s", ep, e.msg);
+	}
+	return r;
+}
+
+int xhp_read_file(const char *path, char **buf, size_t *len, size_t max)
+{
+	return xhp_read_file_err(path, buf, len, max, NULL);
+}
+
+static int write_file_replace(const char *path, const void *buf, size_t len, mode_t mode, bool durable)
 {
 	_cleanup_free_ char *tmp = xhp_asprintf("%s.tmp.%ld", path, (long)getpid());
 	_cleanup_free_ char *dir = xhp_strdup(path);
@@ -233,7 +368,7 @@ int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t 
 		p += w;
 		len -= (size_t)w;
 	}
-	if (!r && fsync(fd) < 0)
+	if (!r && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && !r)
 		r = -errno;
@@ -243,11 +378,42 @@ int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t 
 		unlink(tmp);
 		return r;
 	}
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = durable ? open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (fd >= 0) {
 		(void)fsync(fd);
 		close(fd);
 	}
+	return 0;
+}
+
+int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	return write_file_replace(path, buf, len, mode, true);
+}
+
+int xhp_write_file_replace(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	return write_file_replace(path, buf, len, mode, false);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int xhp_dir_list(const char *dir, struct xhp_strv *out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			xhp_strv_add(out, de->d_name);
+	closedir(d);
+	if (out->n > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
 }
 
@@ -449,6 +615,14 @@ unsigned long long xhp_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull;
+}
+
+unsigned long long xhp_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000ull;
 }
 
 void xhp_sleep_ms(unsigned ms)

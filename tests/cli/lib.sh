@@ -80,6 +80,19 @@ cli_teardown() {
 }
 
 setUp() { cli_setup; }
+
+# cli_setup_chain: cli_setup, then the chain zz-base <- mm-middle applied, so
+# that "nothing changed" means something: BEFORE is its snapshot and N0 the
+# number of hypervisor actions so far.
+# shellcheck disable=SC2034 # BEFORE and N0 are for the test files
+cli_setup_chain() {
+	cli_setup
+	put zz-base mm-middle
+	xhp apply
+	[ "$RC" = 0 ] || fail "setUp: apply failed: $(_ctx)"
+	BEFORE=$(snapshot)
+	N0=$(nactions)
+}
 tearDown() { cli_teardown; }
 
 # policy LINES: the root's policy file: the sim backend plus LINES.
@@ -224,4 +237,50 @@ assert_no_unpatched_window() {
 apply_ok() {
 	xhp apply
 	assertEquals "apply failed: $(_ctx)" 0 "$RC"
+}
+
+# foreign_setup: zz-base applied by the tool; mm-middle loaded and applied
+# on top of it by another root and run directory on the same hypervisor
+# (a payload this root's tool did not load)
+foreign_setup() {
+	put zz-base
+	apply_ok
+	R2=$T/other
+	mkdir -p "$R2/usr/lib/xen-hotpatch/$XEN_ID"
+	install -m 0644 "$FX/zz-base.livepatch" "$FX/mm-middle.livepatch" "$R2/usr/lib/xen-hotpatch/$XEN_ID/"
+	XEN_HOTPATCH_RUN_DIR=$T/run2 "$XHP_BIN" --backend "sim:$SIMD" --root "$R2" apply >/dev/null 2>&1 ||
+		fail "the other root's apply failed"
+	assert_applied "zz-base mm-middle"
+}
+
+# ---- golden files (kmod's testsuite style) ----------------------------------
+
+XHP_GOLDEN=$XHP_TOP/tests/cli/golden
+
+# cli_normalize FILE: the output with every fixture build-id as {NAME_ID},
+# the test's folders as ROOT, SIM and RUN: what stays is the tool's words
+cli_normalize() {
+	_sed="s|$R|ROOT|g; s|$SIMD|SIM|g; s|$XEN_HOTPATCH_RUN_DIR|RUN|g"
+	_sed="$_sed; $(sed -n 's/^\([A-Z0-9_]*_ID\)=\([0-9a-f][0-9a-f]*\)$/s\/\2\/{\1}\/g;/p' "$FX/ids.env")"
+	sed "$_sed" "$1"
+}
+
+# assert_golden KIND/NAME: the last command's whole stdout is
+# tests/cli/golden/KIND/NAME.out after cli_normalize (a changed word is a
+# visible diff), and its stderr NAME.err when that file exists, else empty.
+# XHP_GOLDEN_UPDATE=1 writes the files instead: review them with git diff.
+assert_golden() {
+	for _k in out err; do
+		_g=$XHP_GOLDEN/$1.$_k
+		cli_normalize "$T/$_k" >"$T/$_k.norm"
+		if [ "${XHP_GOLDEN_UPDATE:-}" = 1 ] && { [ "$_k" = out ] || [ -s "$T/$_k.norm" ]; }; then
+			mkdir -p "$(dirname "$_g")"
+			cp "$T/$_k.norm" "$_g"
+		fi
+		if [ -f "$_g" ]; then
+			diff -u "$_g" "$T/$_k.norm" >"$T/diff" || fail "$LAST: $_k differs from $_g: $(cat "$T/diff")"
+		else
+			assertEquals "$LAST: stderr (no $_g)" "" "$(cat "$T/$_k.norm")"
+		fi
+	done
 }

@@ -8,12 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 setUp() {
-	cli_setup
-	put zz-base mm-middle
-	xhp apply
-	[ "$RC" = 0 ] || fail "setUp: apply failed: $(_ctx)"
-	BEFORE=$(snapshot)
-	N0=$(nactions)
+	cli_setup_chain
 }
 
 # refused RC STRING...: apply exits RC with one stderr line holding each
@@ -53,7 +48,7 @@ test_bad_note_wrong_owner() { bad note-wrong-owner 'note owner "XEN"'; }
 test_bad_note_not_alloc() { bad note-not-alloc "not SHF_ALLOC"; }
 test_bad_funcs_bad_size() { bad funcs-bad-size "size 112 is not a multiple of 104"; }
 test_bad_funcs_version() { bad funcs-version "version 3"; }
-test_bad_funcs_v1() { bad funcs-v1 "payload version 1"; }
+test_bad_funcs_v1() { bad funcs-v1 "version 1 entries: Xen <= 4.13"; }
 test_bad_old_size_zero() { bad old-size-zero "old_size is 0"; }
 test_bad_empty_funcs() { bad empty-funcs "section .livepatch.funcs is empty"; }
 test_bad_hook_bad_size() { bad hook-bad-size "size 16"; }
@@ -62,6 +57,14 @@ test_bad_modinfo_no_nul() { bad modinfo-no-nul "last byte is not NUL"; }
 test_bad_wx_section() { bad wx-section "both writable and executable"; }
 test_bad_bad_reloc() { bad bad-reloc "R_X86_64_GOTPCREL"; }
 test_bad_huge() { bad huge "at most 2097152"; }
+test_bad_jump_too_far() { bad jump-too-far "out of reach of a jump"; }
+test_bad_alt_outside_text() { bad alt-outside-text "not inside the payload's text"; }
+test_bad_alt_repl_outside() { bad alt-repl-outside "not inside .altinstr_replacement"; }
+test_bad_hook_array_not_alloc() { bad hook-array-not-alloc ".livepatch.hooks.load is not SHF_ALLOC"; }
+test_bad_rela_ragged() { bad rela-ragged "is not a multiple of its entry size 24"; }
+test_bad_rel_section() { bad rel-section "SHT_REL relocations are not supported"; }
+test_bad_rela_info_0() { bad rela-info-0 "relocates section [0]"; }
+test_bad_pc32_overflow() { bad pc32-overflow "R_X86_64_PC32 does not reach"; }
 
 test_every_bad_kind_is_covered() {
 	for k in $FIXTURES_BAD; do
@@ -120,7 +123,7 @@ test_group_writable_payload_file() {
 
 test_payload_not_a_regular_file() {
 	mkdir "$PD/aa-top.livepatch"
-	refused 1 "$PD/aa-top.livepatch: not a regular file"
+	refused 1 "$PD/aa-top.livepatch: is a directory, not a regular file"
 }
 
 # an already applied payload whose file became unsafe is never re-read: it
@@ -247,6 +250,36 @@ test_payload_dir_unreadable() {
 test_bad_policy_file() {
 	printf 'backend = sim:%s\nfrobnicate = yes\n' "$SIMD" >"$R/etc/xen-hotpatch/xen-hotpatch.conf"
 	refused 1 "$R/etc/xen-hotpatch/xen-hotpatch.conf:2"
+}
+
+# xen-hotpatch-mkpkg reads payloads with the tool: without it, it says so
+# (it used to say "a payload is not valid"). Not on PATH, it takes
+# /usr/sbin/xen-hotpatch (not on a user's PATH on Debian) when there is one.
+test_mkpkg_without_the_tool() {
+	mkdir "$T/bin"
+	ln -s "$(command -v dirname)" "$T/bin/dirname"
+	(unset XEN_HOTPATCH; PATH=$T/bin "$XHP_TOP/scripts/xen-hotpatch-mkpkg" --deb --outdir "$T" \
+		"$FX/zz-base.livepatch") >"$T/out" 2>"$T/err"
+	RC=$?
+	LAST="xen-hotpatch-mkpkg --deb zz-base.livepatch (PATH without xen-hotpatch)"
+	assert_rc 1
+	if [ -x /usr/sbin/xen-hotpatch ]; then
+		assert_err_lacks "not on PATH"
+	else
+		assert_err_line "xen-hotpatch-mkpkg: xen-hotpatch is not on PATH (it reads the payloads; install it, or set XEN_HOTPATCH): nothing built"
+	fi
+	for _t in "$T/nothing" "$T/bin" no-such-tool-xhp; do
+		XEN_HOTPATCH=$_t "$XHP_TOP/scripts/xen-hotpatch-mkpkg" --deb --outdir "$T" \
+			"$FX/zz-base.livepatch" >"$T/out" 2>"$T/err"
+		RC=$?
+		LAST="XEN_HOTPATCH=$_t xen-hotpatch-mkpkg --deb zz-base.livepatch"
+		assert_rc 1
+		case $_t in
+		*/*) assert_err_line "xen-hotpatch-mkpkg: XEN_HOTPATCH=$_t is not an executable file: nothing built" ;;
+		*) assert_err_line "xen-hotpatch-mkpkg: XEN_HOTPATCH=$_t is not on PATH: nothing built" ;;
+		esac
+	done
+	assertEquals "nothing built in $T" "" "$(find "$T" -maxdepth 1 -name '*.deb')"
 }
 
 # shellcheck disable=SC1091

@@ -58,7 +58,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 say() { echo "-- $*"; }
-skip() { printf 'skip %s\n' "$*"; }
 # eq GOT WANT WHAT
 eq() {
 	[ "$1" = "$2" ] && return 0
@@ -311,7 +310,8 @@ ALTERED_CACHED=""
 # in this shell, not $(...): ALTERED_CACHED must reach the report below
 if altered_env > "$work/log/altered-test.out" 2>&1; then
 	if [ -n "$ALTERED_CACHED" ]; then
-		skip "a build-id mismatch is refused (same inputs refused before, $(head -n 1 "$ALTERED_CACHED"); XHP_KIT_RERUN=1 reruns)"
+		skip "a hypervisor rebuilt in an altered environment is refused: build-id mismatch" \
+			"these inputs were refused at $(head -n 1 "$ALTERED_CACHED"); XHP_KIT_RERUN=1 runs it again"
 	else
 		ok "a hypervisor rebuilt in an altered environment is refused: build-id mismatch, nothing written"
 	fi

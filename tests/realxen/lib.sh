@@ -241,6 +241,36 @@ rx_prepare_base() {
 #                             without patching: Xen panics applying it (a
 #                             host that dies in the middle of an apply)
 #   rx-b1 .. rx-b6            the bench chain
+# and for fidelity-late.steps (reader cases, hooks, REPLACE's partial
+# outcomes; tests/fixtures/forge-payload.sh --bad/--odd/--hook-rc):
+#   rx-ragged rx-pc32 rx-altout rx-altrep   refused (EINVAL, EOVERFLOW)
+#   rx-odd-*                  unusual ELF shapes Xen accepts
+#   rx-expok rx-expbad        cumulative, expectation right / wrong
+#   rx-veto                   pre-apply hook returns -EPERM
+#   rx-veto1                  pre-revert hook returns -EPERM on its first call
+#   rx-apfail                 cumulative, apply action hook returns -EINVAL
+#   rx-rvfail <- rx-rvtop     revert action hook of rx-rvfail returns -EINVAL
+rx_forge_late() {
+	local dir=$1 x=$RX_XEN_ID forge=$RX_TOP/tests/fixtures/forge-payload.sh k
+	for k in ragged:rela-ragged pc32:pc32-overflow altout:alt-outside-text \
+		altrep:alt-repl-outside; do
+		"$forge" -o "$dir/rx-${k%%:*}.livepatch" --xen-id "$x" --bad "${k#*:}" >/dev/null || return 1
+	done
+	for k in shent:shentsize-80 sym32:symtab-entsize-32 rela32:rela-entsize-32 \
+		erela:empty-rela erel:empty-rel hookna:hook-not-alloc alt:alt-good; do
+		"$forge" -o "$dir/rx-odd-${k%%:*}.livepatch" --xen-id "$x" --odd "${k#*:}" >/dev/null || return 1
+	done
+	# the first bytes of Debian's xen_extra_version: lea 0x...(%rip),%rax
+	"$forge" -o "$dir/rx-expok.livepatch" --xen-id "$x" --string -xhp-expok --expect 488d05 >/dev/null &&
+		"$forge" -o "$dir/rx-expbad.livepatch" --xen-id "$x" --string -xhp-expbad --expect 9090 >/dev/null &&
+		"$forge" -o "$dir/rx-veto.livepatch" --xen-id "$x" --hook-rc preapply=-1 >/dev/null &&
+		"$forge" -o "$dir/rx-veto1.livepatch" --xen-id "$x" --hook-rc prerevert=-1:once >/dev/null &&
+		"$forge" -o "$dir/rx-apfail.livepatch" --xen-id "$x" --hook-rc apply=-22 >/dev/null &&
+		"$forge" -o "$dir/rx-rvfail.livepatch" --xen-id "$x" --hook-rc revert=-22 >/dev/null &&
+		"$forge" -o "$dir/rx-rvtop.livepatch" --xen-id "$x" --depends-file "$dir/rx-rvfail.livepatch" \
+			--string -xhp-rvtop >/dev/null
+}
+
 rx_forge() {
 	local dir=$1 forge=$RX_TOP/tests/fixtures/forge-payload.sh
 	[ -x "$forge" ] || { rx_die "missing tests/fixtures/forge-payload.sh"; return 1; }
@@ -287,6 +317,7 @@ rx_forge() {
 				--depends-id "$prev" --string "-xhp-b$n") || return 1
 			prev=$id
 		done
+		rx_forge_late "$dir" || return 1
 		echo "RX_XEN_ID=$x"
 	} >"$dir/ids.env.tmp" && mv "$dir/ids.env.tmp" "$dir/ids.env"
 }
@@ -323,6 +354,7 @@ rx_root_init() {
 	install -m 0644 "$RX_HERE/scenarios.sh" "$r/xhp-rx/bin/scenarios.sh"
 	install -m 0644 "$RX_HERE/boot-stages.sh" "$r/xhp-rx/bin/boot-stages.sh"
 	install -m 0644 "$RX_HERE/fidelity.steps" "$r/xhp-rx/bin/fidelity.steps"
+	install -m 0644 "$RX_HERE/fidelity-late.steps" "$r/xhp-rx/bin/fidelity-late.steps"
 	install -m 0755 "$RX_HERE/tool-steps.sh" "$r/xhp-rx/bin/tool-steps.sh"
 	cp -r "$RX_PAYLOADS" "$r/xhp-rx/payloads"
 	if [ -n "${RX_STEPS_BIN:-}" ] && [ -x "$RX_STEPS_BIN" ]; then
@@ -379,7 +411,10 @@ rx_initrd() {
 # with: `update-initramfs -c` run inside the dom0 root, whose
 # xen-hotpatch-initramfs-tools puts the tool and its init-bottom script in.
 # The root's initramfs-tools configuration takes only the modules a virtio
-# disk needs (MODULES=list: fast to build and to boot under TCG). Written to
+# disk needs (MODULES=list: fast to build and to boot under TCG), and fsck
+# for the ext4 root (FSTYPE: the build cannot probe /dev/vda), which checks
+# it before it is mounted, as on a Debian dom0: after the host died (s3) the
+# root disk, which has no journal, has bitmaps behind its inodes. Written to
 # OUT; cached like rx_initrd, KEY covering what the image is made of.
 rx_initrd_it() {
 	local r=$1 out=$2 key f img=/boot/initrd.img-$RX_KREL
@@ -392,11 +427,11 @@ rx_initrd_it() {
 			[ -f "$f" ] && sha1sum <"$f"
 		done
 	} | sha1sum | cut -c1-12)
-	if [ -s "$RX_CACHE/initrd-it-$key.img" ]; then
-		cp "$RX_CACHE/initrd-it-$key.img" "$out"
+	if [ -s "$RX_CACHE/initramfs-tools-$key.img" ]; then
+		cp "$RX_CACHE/initramfs-tools-$key.img" "$out"
 		return 0
 	fi
-	printf 'MODULES=list\nRESUME=none\n' >"$r/etc/initramfs-tools/conf.d/xhp-rx.conf"
+	printf 'MODULES=list\nRESUME=none\nFSTYPE=ext4\n' >"$r/etc/initramfs-tools/conf.d/xhp-rx.conf"
 	printf 'virtio_pci\nvirtio_blk\next4\n' >>"$r/etc/initramfs-tools/modules"
 	rx_chroot "$r" update-initramfs -c -k "$RX_KREL" >"$RX_WORK/update-initramfs.log" 2>&1
 	[ -s "$r$img" ] || {
@@ -404,8 +439,8 @@ rx_initrd_it() {
 		rx_die "update-initramfs failed in the dom0 root (log: ${RX_WORK#"$RX_TOP"/}/update-initramfs.log)"
 		return 1
 	}
-	rm -f "$RX_CACHE"/initrd-it-*.img
-	cp "$r$img" "$RX_CACHE/initrd-it-$key.img"
+	rm -f "$RX_CACHE"/initramfs-tools-*.img
+	cp "$r$img" "$RX_CACHE/initramfs-tools-$key.img"
 	mv "$r$img" "$out"
 }
 
