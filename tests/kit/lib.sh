@@ -64,7 +64,8 @@ kit_test_debian() {
 kit_test_xen_rpm_key() {
 	(cd "$XHP_TOP" && cat spec/xen-livepatch.spec.in spec/xen-livepatch.config spec/macros.xen-hotpatch-kit \
 		spec/xen_hotpatch_kit.attr spec/xen-hotpatch-kit-rpmdeps scripts/build-kit.sh scripts/kit-lib.sh \
-		scripts/mkpkg-kit-rpm.sh Makefile && basename "$KIT_TEST_ORIG") | sha256sum | cut -c1-16
+		scripts/mkpkg-kit-rpm.sh && sed -n '/^xen-livepatch-rpm:/,/^$/p' Makefile &&
+		basename "$KIT_TEST_ORIG") | sha256sum | cut -c1-16
 }
 
 kit_test_xen_rpm() {
