@@ -39,7 +39,7 @@
 XHP_KIT_FORMAT_SUPPORTED=1
 
 # What every kit.env has (values checked by kit_read).
-KIT_REQUIRED_KEYS="XHP_KIT_FORMAT XEN_VERSION XEN_BUILD_ID KIT_ORIGIN KIT_ARCH KIT_TREE
+XHP_KIT_REQUIRED_KEYS="XHP_KIT_FORMAT XEN_VERSION XEN_BUILD_ID KIT_ORIGIN KIT_ARCH KIT_TREE
 KIT_XEN_DIR KIT_BUILD_DIR KIT_CC KIT_LD KIT_OBJCOPY KIT_CC_VERSION KIT_LD_VERSION
 KIT_MAKE_VARS KIT_ENV_VARS KIT_SIZE_BUG_FRAME KIT_SIZE_ALT_INSTR
 KIT_SIZE_EXCEPTION_TABLE_ENTRY KIT_SIZE_LIVEPATCH_FUNC"
@@ -47,6 +47,11 @@ KIT_SIZE_EXCEPTION_TABLE_ENTRY KIT_SIZE_LIVEPATCH_FUNC"
 kit_err() {
 	printf '%s: %s\n' "${XHP_PROG:-xen-hotpatch-build}" "$*" >&2
 	return 1
+}
+
+# $1 with anything unprintable shown as ?: values read from a kit, in messages
+kit_safe() {
+	printf '%s' "$1" | tr -c '[:print:]' '?'
 }
 
 # $1 quoted for sh: 'it'\''s'
@@ -76,10 +81,7 @@ kit_build_id() {
 # Unset what a previous kit_read set, so that keys absent from this kit stay empty.
 kit_forget() {
 	for _k in $(set | sed -n 's/^\(KIT_[A-Z0-9_]*\)=.*/\1/p'); do
-		case $_k in
-		KIT_REQUIRED_KEYS) ;;
-		*) unset "$_k" ;;
-		esac
+		unset "$_k"
 	done
 	unset XHP_KIT_FORMAT XEN_VERSION XEN_BUILD_ID XEN_UPSTREAM_VERSION
 }
@@ -89,21 +91,23 @@ kit_read() {
 	_dir=$(cd "$1" && pwd) || return 1
 	_env=$_dir/kit.env
 	[ -f "$_env" ] || { kit_err "kit $1: no kit.env (not a kit)"; return 1; }
+	# only the kit's own names: a kit.env never sets PATH, IFS or the caller's variables
 	_q="'"
-	_bad=$(grep -vnxE "[A-Z][A-Z0-9_]*=${_q}([^${_q}]|${_q}\\\\${_q}${_q})*${_q}|#.*" "$_env" | grep -v '^[0-9]*:$' | head -n 1)
-	[ -z "$_bad" ] || { kit_err "kit $1: kit.env line ${_bad%%:*} is not KEY='value'"; return 1; }
+	_bad=$(grep -vnxE "(XHP_KIT_FORMAT|XEN_VERSION|XEN_UPSTREAM_VERSION|XEN_BUILD_ID|KIT_[A-Z0-9_]+)=${_q}([^${_q}]|${_q}\\\\${_q}${_q})*${_q}|#.*" \
+		"$_env" | grep -v '^[0-9]*:$' | head -n 1)
+	[ -z "$_bad" ] || { kit_err "kit $1: kit.env line ${_bad%%:*} is not a kit KEY='value' line"; return 1; }
 	kit_forget
 	# shellcheck source=/dev/null # checked above: KEY='value' lines only
 	. "$_env"
 	KIT_DIR=$_dir
 	[ "${XHP_KIT_FORMAT:-}" = "$XHP_KIT_FORMAT_SUPPORTED" ] ||
-		{ kit_err "kit $1: format '${XHP_KIT_FORMAT:-}', this tool reads format $XHP_KIT_FORMAT_SUPPORTED"; return 1; }
-	for _k in $KIT_REQUIRED_KEYS; do
+		{ kit_err "kit $1: format '$(kit_safe "${XHP_KIT_FORMAT:-}")', this tool reads format $XHP_KIT_FORMAT_SUPPORTED"; return 1; }
+	for _k in $XHP_KIT_REQUIRED_KEYS; do
 		eval "_v=\${$_k:-}"
 		[ -n "$_v" ] || { kit_err "kit $1: kit.env has no $_k"; return 1; }
 	done
 	case $XEN_BUILD_ID in
-	*[!0-9a-f]*) kit_err "kit $1: XEN_BUILD_ID '$XEN_BUILD_ID' is not lower-case hex"; return 1 ;;
+	*[!0-9a-f]*) kit_err "kit $1: XEN_BUILD_ID '$(kit_safe "$XEN_BUILD_ID")' is not lower-case hex"; return 1 ;;
 	esac
 	case $KIT_TREE/$KIT_XEN_DIR in
 	/* | *..*) kit_err "kit $1: KIT_TREE/KIT_XEN_DIR must be relative paths inside the kit"; return 1 ;;
@@ -127,10 +131,10 @@ kit_pkg_version() {
 # kit_check_tool WHAT COMMAND WANTED-FIRST-LINE
 kit_check_tool() {
 	command -v "$2" >/dev/null 2>&1 ||
-		{ kit_err "kit $KIT_DIR: $1 $2 not found on this host (the kit was built with: $3)"; return 1; }
+		{ kit_err "kit $KIT_DIR: $1 $(kit_safe "$2") not found on this host (the kit was built with: $(kit_safe "$3"))"; return 1; }
 	_have=$(LC_ALL=C "$2" --version 2>/dev/null | head -n 1)
 	[ "$_have" = "$3" ] ||
-		{ kit_err "kit $KIT_DIR: this host's $1 is '$_have', the kit was built with '$3'"; return 1; }
+		{ kit_err "kit $KIT_DIR: this host's $1 is '$(kit_safe "$_have")', the kit was built with '$(kit_safe "$3")'"; return 1; }
 }
 
 kit_check_host() {
@@ -143,7 +147,7 @@ kit_check_host() {
 		[ -n "$_name" ] || continue
 		_have=$(kit_pkg_version "$KIT_TOOLCHAIN_PACKAGER" "$_name") || _have=""
 		[ "$_have" = "$_want" ] ||
-			{ kit_err "kit $KIT_DIR: package $_name is ${_have:-not installed} here, the kit was built with $_want"; return 1; }
+			{ kit_err "kit $KIT_DIR: package $(kit_safe "$_name") is $(kit_safe "${_have:-not installed}") here, the kit was built with $(kit_safe "$_want")"; return 1; }
 	done
 }
 

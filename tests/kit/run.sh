@@ -218,10 +218,17 @@ t "kit_load: a kit.env without a required key" \
 inject() {
 	local d
 	d=$(alter inject "s|^KIT_CC=.*|KIT_CC=\$(touch $work/injected)|") || return 1
-	refused 1 'kit\.env line [0-9]+ is not KEY=.value.' lib kit_load "$d" || return 1
+	refused 1 "kit\.env line [0-9]+ is not a kit KEY='value' line" lib kit_load "$d" || return 1
 	[ ! -e "$work/injected" ] || { echo "kit.env was run"; return 1; }
+	# a quoted value, but not a kit's name: it would set the caller's PATH
+	printf "PATH='%s'\n" "$work" >> "$d/kit.env.new" && sed '/^KIT_CC=/d' "$KIT/kit.env" >> "$d/kit.env.new" &&
+		printf "KIT_CC='x86_64-linux-gnu-gcc'\n" >> "$d/kit.env.new" && mv "$d/kit.env.new" "$d/kit.env" &&
+		refused 1 "kit\.env line 1 is not a kit KEY='value' line" lib kit_load "$d" || return 1
+	# a value with terminal escapes is shown escaped
+	sed "s/^XEN_BUILD_ID=.*/XEN_BUILD_ID='\x1b[31mred'/" "$KIT/kit.env" > "$d/kit.env" &&
+		refused 1 "XEN_BUILD_ID '\?\[31mred' is not lower-case hex" lib kit_load "$d"
 }
-t "kit_load: a kit.env line that is not KEY='value' is refused, never run" inject
+t "kit_load: a kit.env line that is not a kit KEY='value' (command substitution, PATH) is refused, never run; unprintable values escaped" inject
 t "kit_load: not a kit" refused 1 'no kit\.env \(not a kit\)' lib kit_load "$work/log"
 rm -rf "$work/altered"
 
@@ -447,15 +454,31 @@ t "rpmlint: the kit .rpm has no error (kit.rpmlintrc)" \
 
 # ---- side by side: apt in a debootstrap root ------------------------------------------
 say "the two kit .debs and xen-hotpatch-build in a debootstrap root (apt)"
-if ! make -C "$top" --no-print-directory deb B="$work/pkg" > "$work/log/make-deb.log" 2>&1; then
+# The project's packages: those the deb and rpm tiers of this `make check` made
+# (build/deb, build/rpm) when no tracked file is newer, else made here.
+# project_packages FORMAT: sets PKGDIR
+project_packages() {
+	local d=$top/build/$1 newest
+	newest=$(cd "$top" && git ls-files -z | xargs -0 stat -c '%Y %n' 2>/dev/null | sort -n | tail -n 1 | cut -d' ' -f2-)
+	if [ -n "$(find "$d" -name 'xen-hotpatch-build*' -newer "$top/$newest" 2>/dev/null | head -n 1)" ]; then
+		PKGDIR=$d
+		setup "the $1 packages of this tree's $1 tier ($d)"
+		return 0
+	fi
+	PKGDIR=$work/pkg/$1
+	make -C "$top" --no-print-directory "$1" B="$work/pkg" > "$work/log/make-$1.log" 2>&1 ||
+		{ grep -v '^+ ' "$work/log/make-$1.log" | tail -n 20; return 1; }
+}
+if ! project_packages deb > "$work/log/packages-deb.out" 2>&1; then
 	ko "make deb builds xen-hotpatch-build"
-	tail -n 20 "$work/log/make-deb.log" | indent
+	indent < "$work/log/packages-deb.out"
 	finish
 fi
-BUILDDEB=$(find "$work/pkg/deb" -name 'xen-hotpatch-build_*.deb' 2>/dev/null | head -n 1)
+cat "$work/log/packages-deb.out"
+BUILDDEB=$(find "$PKGDIR" -name 'xen-hotpatch-build_*.deb' 2>/dev/null | head -n 1)
 check_build_deb() {
 	local l
-	[ -f "$BUILDDEB" ] || { echo "no xen-hotpatch-build .deb in $work/pkg/deb"; return 1; }
+	[ -f "$BUILDDEB" ] || { echo "no xen-hotpatch-build .deb in $PKGDIR"; return 1; }
 	l=$(dpkg-deb -c "$BUILDDEB" | awk '{print $6}')
 	for f in ./usr/bin/xen-hotpatch-build ./usr/share/xen-hotpatch/build/kit-lib.sh \
 		./usr/share/xen-hotpatch/build/build-kit.sh ./usr/share/xen-hotpatch/mkpkg/mkpkg-kit.sh \
@@ -470,9 +493,8 @@ t "make deb: xen-hotpatch-build with the command, kit-lib.sh, the kit parts of m
 
 check_build_rpm() {
 	local r l f
-	make -C "$top" --no-print-directory rpm B="$work/pkg" > "$work/log/make-rpm.log" 2>&1 ||
-		{ grep -v '^+ ' "$work/log/make-rpm.log" | tail -n 20; return 1; }
-	r=$(find "$work/pkg/rpm/RPMS" -name 'xen-hotpatch-build-*.rpm' | head -n 1)
+	project_packages rpm || return 1
+	r=$(find "$PKGDIR/RPMS" -name 'xen-hotpatch-build-*.rpm' | head -n 1)
 	[ -f "$r" ] || { echo "no xen-hotpatch-build RPM"; return 1; }
 	l=$(rpm -qlp "$r")
 	for f in /usr/bin/xen-hotpatch-build /usr/share/xen-hotpatch/build/kit-lib.sh \
@@ -483,10 +505,12 @@ check_build_rpm() {
 	done
 	printf '%s\n' "$l" | grep -q '^/usr/share/man/man1/xen-hotpatch-build\.1' || { echo "no man page"; return 1; }
 	# the kit parts of mkpkg are xen-hotpatch-build's, not xen-hotpatch-rpm-macros'
-	if rpm -qlp "$work"/pkg/rpm/RPMS/noarch/xen-hotpatch-rpm-macros-*.rpm | grep -q mkpkg-kit; then
+	if rpm -qlp "$PKGDIR"/RPMS/noarch/xen-hotpatch-rpm-macros-*.rpm | grep -q mkpkg-kit; then
 		echo "mkpkg-kit*.sh in two packages"; return 1
 	fi
-	rpmlint_clean "$work/log/rpmlint-build.log" "$top/spec/xen-hotpatch.rpmlintrc" "$r" "$work"/pkg/rpm/SRPMS/*.src.rpm
+	# with the other packages of the spec: its waivers are for all of them
+	rpmlint_clean "$work/log/rpmlint-build.log" "$top/spec/xen-hotpatch.rpmlintrc" \
+		"$PKGDIR"/RPMS/*/*.rpm "$PKGDIR"/SRPMS/*.src.rpm
 }
 t "make rpm: xen-hotpatch-build with the command, kit-lib.sh, kit macros, generator and template, man page; rpmlint no error" \
 	check_build_rpm
