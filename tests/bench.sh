@@ -111,6 +111,11 @@ if [ -x "$top/tests/bench-kit.sh" ]; then
 	"$top/tests/bench-kit.sh" || echo "(kit figures unavailable: exit $?)"
 fi
 
+if [ -x "$top/tests/bench-builder.sh" ]; then
+	echo
+	"$top/tests/bench-builder.sh" || echo "(payload-builder figures unavailable: exit $?)"
+fi
+
 if [ -x "$top/tests/bench-realxen.sh" ]; then
 	echo
 	echo "real Xen under QEMU:"

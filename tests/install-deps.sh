@@ -4,7 +4,7 @@
 # gets everything in one apt run.
 set -eu
 
-PKGS="build-essential pkg-config clang libxen-dev libelf-dev libjson-c-dev
+PKGS="build-essential pkg-config clang libxen-dev libelf-dev libjson-c-dev patch
 libcmocka-dev shunit2 shellcheck valgrind binutils jq
 rpm dnf createrepo-c rpmlint
 debhelper dpkg-dev lintian fakeroot debootstrap jq perl dash

@@ -162,48 +162,10 @@ snapshot() { sim_q '{applied, loaded: [.loaded[] | "\(.name):\(.state)"]} | tost
 
 # ---- assertions -------------------------------------------------------------
 
-_ctx() {
-	printf '%s\n  --- stdout:\n%s\n  --- stderr:\n%s' "$LAST" "$(cat "$T/out" 2>/dev/null)" \
-		"$(cat "$T/err" 2>/dev/null)"
-}
-
-# assert_rc EXPECTED
-assert_rc() {
-	assertEquals "exit status of: $(_ctx)" "$1" "$RC"
-}
-
-# assert_out_has STRING... / assert_err_has STRING...: fixed strings
-assert_out_has() {
-	for _s in "$@"; do
-		grep -qF -- "$_s" "$T/out" || fail "stdout lacks '$_s': $(_ctx)"
-	done
-}
-assert_err_has() {
-	for _s in "$@"; do
-		grep -qF -- "$_s" "$T/err" || fail "stderr lacks '$_s': $(_ctx)"
-	done
-}
-assert_out_lacks() {
-	for _s in "$@"; do
-		if grep -qF -- "$_s" "$T/out"; then fail "stdout has '$_s': $(_ctx)"; fi
-	done
-}
-assert_err_lacks() {
-	for _s in "$@"; do
-		if grep -qF -- "$_s" "$T/err"; then fail "stderr has '$_s': $(_ctx)"; fi
-	done
-}
-
-# assert_err_line STRING...: stderr is exactly one line and holds each STRING
-assert_err_line() {
-	assertEquals "stderr lines of: $(_ctx)" 1 "$(wc -l <"$T/err")"
-	assert_err_has "$@"
-}
-
-# assert_err_empty
-assert_err_empty() {
-	assertEquals "stderr of: $(_ctx)" "" "$(cat "$T/err")"
-}
+# _ctx, assert_rc, assert_{out,err}_{has,lacks}, assert_err_line,
+# assert_err_empty, assert_json_out
+# shellcheck source=tests/lib/shunit-asserts.sh
+. "$XHP_TOP/tests/lib/shunit-asserts.sh"
 
 # assert_applied "A B C": the sim's applied stack, bottom first
 assert_applied() {
@@ -221,10 +183,6 @@ assert_same_state() {
 	assertEquals "hypervisor state changed by: $(_ctx)" "$1" "$(snapshot)"
 }
 
-# assert_json_out FILTER EXPECTED: jq -r FILTER of stdout
-assert_json_out() {
-	assertEquals "jq '$1' of stdout of: $(_ctx)" "$2" "$(jq -r "$1" "$T/out" 2>&1)"
-}
 
 # assert_no_empty_between: the history never has an empty stack after the
 # first non-empty one (no unpatched window)
