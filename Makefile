@@ -175,6 +175,17 @@ INSTALL_FILES := \
   scripts/mkpkg-deb.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-deb.sh:0644 \
   spec/payload.spec.in:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.spec.in:0644 \
   spec/payload.rpmlintrc:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.rpmlintrc:0644 \
+  scripts/xen-hotpatch-build:$(BINDIR)/xen-hotpatch-build:0755 \
+  scripts/kit-lib.sh:$(PREFIX)/share/xen-hotpatch/build/kit-lib.sh:0644 \
+  scripts/build-kit.sh:$(PREFIX)/share/xen-hotpatch/build/build-kit.sh:0644 \
+  spec/kit.spec.in:$(PREFIX)/share/xen-hotpatch/build/kit.spec.in:0644 \
+  spec/kit.rpmlintrc:$(PREFIX)/share/xen-hotpatch/build/kit.rpmlintrc:0644 \
+  spec/macros.xen-hotpatch-kit:$(LIBDIR)/rpm/macros.d/macros.xen-hotpatch-kit:0644 \
+  spec/xen_hotpatch_kit.attr:$(LIBDIR)/rpm/fileattrs/xen_hotpatch_kit.attr:0644 \
+  spec/xen-hotpatch-kit-rpmdeps:$(LIBDIR)/rpm/xen-hotpatch-kit-rpmdeps:0755 \
+  scripts/mkpkg-kit.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-kit.sh:0644 \
+  scripts/mkpkg-kit-deb.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-kit-deb.sh:0644 \
+  scripts/mkpkg-kit-rpm.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-kit-rpm.sh:0644 \
   $(B)/xen-hotpatch-diff:$(LIBEXECDIR)/xen-hotpatch/xen-hotpatch-diff:0755 \
   scripts/build-payload.sh:$(PREFIX)/share/xen-hotpatch/build/build-payload.sh:0644 \
   $(foreach m,$(MAN_PAGES),$(m):$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)):0644)
@@ -229,7 +240,29 @@ deb: dist
 	rm -rf $(DEB_DIR)/src
 	@ls $(DEB_DIR)/*.deb
 
+# The Xen hypervisor with livepatch and its kit subpackage (spec/xen-livepatch.spec.in)
+# into $(B)/xen-rpm/RPMS and SRPMS. XEN_ORIG: Debian's orig tarball of a Xen
+# snapshot, xen_X.Y.Z+N-gCOMMIT.orig.tar.xz (`xen-hotpatch-build kit --debian`
+# keeps 4.17.5+72's in its download cache); its name fills in the spec. The kit
+# builder, kit macros and dependency generator are this tree's; --nodeps and
+# HOME as for `make rpm`. Takes a hypervisor build (minutes).
+XEN_RPM_TOPDIR := $(abspath $(B))/xen-rpm
+xen-livepatch-rpm:
+	@v=$$(printf '%s\n' "$(notdir $(XEN_ORIG))" | \
+	  sed -n 's/^xen_\([0-9][0-9.]*\)\(+[0-9][0-9]*\)-\(g[0-9a-f]*\)\.orig\.tar\.[a-z0-9]*$$/\1 \2 \3/p'); \
+	  if [ ! -f "$(XEN_ORIG)" ] || [ -z "$$v" ]; then \
+	    echo "XEN_ORIG=$(XEN_ORIG): give Debian's orig tarball of a Xen snapshot, xen_X.Y.Z+N-gCOMMIT.orig.tar.xz" >&2; exit 1; fi; \
+	  rm -rf $(XEN_RPM_TOPDIR) && mkdir -p $(XEN_RPM_TOPDIR)/SOURCES $(XEN_RPM_TOPDIR)/SPECS && \
+	  set -- $$v && sed -e "s/@XEN_UPSTREAM@/$$1/" -e "s/@XEN_SNAPSHOT@/$$2/" -e "s/@XEN_COMMIT@/$$3/" \
+	    spec/xen-livepatch.spec.in > $(XEN_RPM_TOPDIR)/SPECS/xen-livepatch.spec
+	cp $(XEN_ORIG) spec/xen-livepatch.config $(XEN_RPM_TOPDIR)/SOURCES/
+	sh -c '. scripts/mkpkg-kit-rpm.sh && mkpkg_kit_rpm_macros "$$1" "$$2"' sh $(abspath spec) $(XEN_RPM_TOPDIR)
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL HOME=$(XEN_RPM_TOPDIR) XEN_HOTPATCH_BUILD_LIB=$(abspath scripts) \
+	  rpmbuild -ba --nodeps --define '_topdir $(XEN_RPM_TOPDIR)' --load $(XEN_RPM_TOPDIR)/kit-rpm.macros \
+	  --define 'xen_hotpatch_build $(abspath scripts/xen-hotpatch-build)' $(XEN_RPM_TOPDIR)/SPECS/xen-livepatch.spec
+	@ls $(XEN_RPM_TOPDIR)/RPMS/*/*.rpm
+
 clean:
 	rm -rf build
 
-.PHONY: all unit asan fuzz demo check deps bench man install dist clean rpm deb
+.PHONY: all unit asan fuzz demo check deps bench man install dist clean rpm deb xen-livepatch-rpm

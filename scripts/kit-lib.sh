@@ -13,7 +13,9 @@
 #                        print one sh command line that rebuilds OBJ (a path under the
 #                        tree, e.g. xen/common/kernel.o) exactly as the hypervisor build
 #                        did, in the copy of the tree at TOP (default: the kit's own
-#                        tree); it starts with `cd TOP/xen &&`
+#                        tree; an existing TOP is named by its physical path); it
+#                        starts with `cd TOP/xen &&`. Remove the object first in a
+#                        copy made of hard links (objcopy would write through them)
 #   kit_objects_using FILE...
 #                        the objects (tree paths, sorted) built from FILE or including
 #                        it (FILE: a tree path as in a -p1 patch, e.g. xen/common/kernel.c
@@ -21,6 +23,11 @@
 #   kit_objects          every object with a recorded build command
 #   kit_make TOP ARG...  make in TOP/xen with the kit's make variables and environment
 #   kit_build_id ELF     print the GNU build-id of ELF
+#   kit_pkg_relations deb|rpm
+#                        what a package of the kit provides and needs, one line each:
+#                        "provides REL" (the build-id), "requires REL" (the exact
+#                        compiler and binutils packages when the kit names them for
+#                        that package manager; for rpm otherwise their commands' paths)
 #   kit_env_put FILE KEY VALUE
 #                        append KEY='VALUE' to a kit.env (the one quoting rule)
 #
@@ -32,7 +39,7 @@
 XHP_KIT_FORMAT_SUPPORTED=1
 
 # What every kit.env has (values checked by kit_read).
-KIT_REQUIRED_KEYS="XHP_KIT_FORMAT XEN_VERSION XEN_BUILD_ID KIT_ORIGIN KIT_ARCH KIT_TREE
+XHP_KIT_REQUIRED_KEYS="XHP_KIT_FORMAT XEN_VERSION XEN_BUILD_ID KIT_ORIGIN KIT_ARCH KIT_TREE
 KIT_XEN_DIR KIT_BUILD_DIR KIT_CC KIT_LD KIT_OBJCOPY KIT_CC_VERSION KIT_LD_VERSION
 KIT_MAKE_VARS KIT_ENV_VARS KIT_SIZE_BUG_FRAME KIT_SIZE_ALT_INSTR
 KIT_SIZE_EXCEPTION_TABLE_ENTRY KIT_SIZE_LIVEPATCH_FUNC"
@@ -40,6 +47,11 @@ KIT_SIZE_EXCEPTION_TABLE_ENTRY KIT_SIZE_LIVEPATCH_FUNC"
 kit_err() {
 	printf '%s: %s\n' "${XHP_PROG:-xen-hotpatch-build}" "$*" >&2
 	return 1
+}
+
+# $1 with anything unprintable shown as ?: values read from a kit, in messages
+kit_safe() {
+	printf '%s' "$1" | tr -c '[:print:]' '?'
 }
 
 # $1 quoted for sh: 'it'\''s'
@@ -69,10 +81,7 @@ kit_build_id() {
 # Unset what a previous kit_read set, so that keys absent from this kit stay empty.
 kit_forget() {
 	for _k in $(set | sed -n 's/^\(KIT_[A-Z0-9_]*\)=.*/\1/p'); do
-		case $_k in
-		KIT_REQUIRED_KEYS) ;;
-		*) unset "$_k" ;;
-		esac
+		unset "$_k"
 	done
 	unset XHP_KIT_FORMAT XEN_VERSION XEN_BUILD_ID XEN_UPSTREAM_VERSION
 }
@@ -82,21 +91,23 @@ kit_read() {
 	_dir=$(cd "$1" && pwd) || return 1
 	_env=$_dir/kit.env
 	[ -f "$_env" ] || { kit_err "kit $1: no kit.env (not a kit)"; return 1; }
+	# only the kit's own names: a kit.env never sets PATH, IFS or the caller's variables
 	_q="'"
-	_bad=$(grep -vnxE "[A-Z][A-Z0-9_]*=${_q}([^${_q}]|${_q}\\\\${_q}${_q})*${_q}|#.*" "$_env" | grep -v '^[0-9]*:$' | head -n 1)
-	[ -z "$_bad" ] || { kit_err "kit $1: kit.env line ${_bad%%:*} is not KEY='value'"; return 1; }
+	_bad=$(grep -vnxE "(XHP_KIT_FORMAT|XEN_VERSION|XEN_UPSTREAM_VERSION|XEN_BUILD_ID|KIT_[A-Z0-9_]+)=${_q}([^${_q}]|${_q}\\\\${_q}${_q})*${_q}|#.*" \
+		"$_env" | grep -v '^[0-9]*:$' | head -n 1)
+	[ -z "$_bad" ] || { kit_err "kit $1: kit.env line ${_bad%%:*} is not a kit KEY='value' line"; return 1; }
 	kit_forget
 	# shellcheck source=/dev/null # checked above: KEY='value' lines only
 	. "$_env"
 	KIT_DIR=$_dir
 	[ "${XHP_KIT_FORMAT:-}" = "$XHP_KIT_FORMAT_SUPPORTED" ] ||
-		{ kit_err "kit $1: format '${XHP_KIT_FORMAT:-}', this tool reads format $XHP_KIT_FORMAT_SUPPORTED"; return 1; }
-	for _k in $KIT_REQUIRED_KEYS; do
+		{ kit_err "kit $1: format '$(kit_safe "${XHP_KIT_FORMAT:-}")', this tool reads format $XHP_KIT_FORMAT_SUPPORTED"; return 1; }
+	for _k in $XHP_KIT_REQUIRED_KEYS; do
 		eval "_v=\${$_k:-}"
 		[ -n "$_v" ] || { kit_err "kit $1: kit.env has no $_k"; return 1; }
 	done
 	case $XEN_BUILD_ID in
-	*[!0-9a-f]*) kit_err "kit $1: XEN_BUILD_ID '$XEN_BUILD_ID' is not lower-case hex"; return 1 ;;
+	*[!0-9a-f]*) kit_err "kit $1: XEN_BUILD_ID '$(kit_safe "$XEN_BUILD_ID")' is not lower-case hex"; return 1 ;;
 	esac
 	case $KIT_TREE/$KIT_XEN_DIR in
 	/* | *..*) kit_err "kit $1: KIT_TREE/KIT_XEN_DIR must be relative paths inside the kit"; return 1 ;;
@@ -120,10 +131,10 @@ kit_pkg_version() {
 # kit_check_tool WHAT COMMAND WANTED-FIRST-LINE
 kit_check_tool() {
 	command -v "$2" >/dev/null 2>&1 ||
-		{ kit_err "kit $KIT_DIR: $1 $2 not found on this host (the kit was built with: $3)"; return 1; }
+		{ kit_err "kit $KIT_DIR: $1 $(kit_safe "$2") not found on this host (the kit was built with: $(kit_safe "$3"))"; return 1; }
 	_have=$(LC_ALL=C "$2" --version 2>/dev/null | head -n 1)
 	[ "$_have" = "$3" ] ||
-		{ kit_err "kit $KIT_DIR: this host's $1 is '$_have', the kit was built with '$3'"; return 1; }
+		{ kit_err "kit $KIT_DIR: this host's $1 is '$(kit_safe "$_have")', the kit was built with '$(kit_safe "$3")'"; return 1; }
 }
 
 kit_check_host() {
@@ -136,7 +147,7 @@ kit_check_host() {
 		[ -n "$_name" ] || continue
 		_have=$(kit_pkg_version "$KIT_TOOLCHAIN_PACKAGER" "$_name") || _have=""
 		[ "$_have" = "$_want" ] ||
-			{ kit_err "kit $KIT_DIR: package $_name is ${_have:-not installed} here, the kit was built with $_want"; return 1; }
+			{ kit_err "kit $KIT_DIR: package $(kit_safe "$_name") is $(kit_safe "${_have:-not installed}") here, the kit was built with $(kit_safe "$_want")"; return 1; }
 	done
 }
 
@@ -194,9 +205,23 @@ kit_one_cmd() {
 	esac
 }
 
+# The functions below need a kit read first.
+kit_need() {
+	if [ -z "${KIT_DIR:-}" ] || [ -z "${KIT_XEN_DIR:-}" ]; then
+		kit_err "no kit loaded (kit_load DIR first)"
+		return 1
+	fi
+}
+
 kit_object_cmd() {
+	kit_need || return 1
 	_obj=$1
 	_top=${2:-$KIT_DIR/$KIT_TREE}
+	# the compiler records the physical folder it runs in (DWARF): the prefix
+	# map must name that one, not a path through a symbolic link
+	if [ -d "$_top" ]; then
+		_top=$(cd "$_top" && pwd -P) || return 1
+	fi
 	case $_obj in
 	/* | *..* | *' '*) kit_err "object $_obj: give a path inside the tree, e.g. $KIT_XEN_DIR/common/kernel.o"; return 1 ;;
 	"$KIT_XEN_DIR"/*.o) ;;
@@ -225,10 +250,12 @@ kit_cmd_files() {
 }
 
 kit_objects() {
+	kit_need || return 1
 	kit_cmd_files | sed -e 's|\(.*/\)\{0,1\}\.\([^/]*\)\.cmd$|\1\2|' -e "s|^|$KIT_XEN_DIR/|"
 }
 
 kit_objects_using() {
+	kit_need || return 1
 	_xd=$KIT_DIR/$KIT_TREE/$KIT_XEN_DIR
 	_want=""
 	for _f in "$@"; do
@@ -278,9 +305,13 @@ kit_objects_using() {
 # values KIT_MAKE_<VAR>) and environment (KIT_ENV_VARS, values KIT_ENV_<VAR>),
 # the kit's build directory replaced by TOP in both.
 kit_make() {
+	kit_need || return 1
 	_top=$1
 	shift
 	(
+		# the caller's build settings are not the kit's (Xen's make reads CFLAGS
+		# from the environment; a calling make hands down its MAKEFLAGS)
+		unset CFLAGS CXXFLAGS CPPFLAGS LDFLAGS FFLAGS MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
 		for _v in $KIT_ENV_VARS; do
 			eval "_val=\${KIT_ENV_$_v-}"
 			_val=$(kit_subst "$_val" "$KIT_BUILD_DIR" "$_top")
@@ -293,4 +324,30 @@ kit_make() {
 		done
 		cd "$_top" && make -C "$KIT_XEN_DIR" "$@"
 	)
+}
+
+kit_pkg_relations() {
+	case $1 in
+	deb) printf 'provides xen-hotpatch-kit-id-%s\n' "$XEN_BUILD_ID"; _mgr=dpkg ;;
+	rpm) printf 'provides xen-hotpatch-kit(%s)\n' "$XEN_BUILD_ID"; _mgr=rpm ;;
+	*) kit_err "kit_pkg_relations: deb or rpm, not '$1'"; return 1 ;;
+	esac
+	if [ "${KIT_TOOLCHAIN_PACKAGER:-}" = "$_mgr" ]; then
+		for _p in CC BINUTILS; do
+			eval "_name=\${KIT_${_p}_PACKAGE:-} _ver=\${KIT_${_p}_PACKAGE_VERSION:-}"
+			if [ -z "$_name" ] || [ -z "$_ver" ]; then continue; fi
+			if [ "$1" = deb ]; then
+				printf 'requires %s (= %s)\n' "$_name" "$_ver"
+			else
+				printf 'requires %s = %s\n' "$_name" "$_ver"
+			fi
+		done
+	elif [ "$1" = rpm ]; then
+		for _c in "$KIT_CC" "$KIT_LD"; do
+			case $_c in
+			/*) printf 'requires %s\n' "$_c" ;;
+			*) printf 'requires %s\n' "$(command -v "$_c" 2>/dev/null || echo "/usr/bin/$_c")" ;;
+			esac
+		done
+	fi
 }

@@ -101,16 +101,32 @@ mkpkg_rpm_fill() {
 	}' "$2"
 }
 
-mkpkg_rpm() {
-	command -v rpmbuild >/dev/null 2>&1 || die "rpmbuild not found (install rpm-build)"
-	mkpkg_rpm_find_support
+# The template fields of every package made here, into the folder $1: NAME,
+# VERSION, RELEASE, SUMMARY, PACKAGER, CHANGELOG (also used by mkpkg-kit-rpm.sh).
+mkpkg_rpm_fields() {
+	mkpkg_rpm_esc "$MKPKG_NAME" > "$1/NAME"
+	mkpkg_rpm_esc "$MKPKG_VERSION" > "$1/VERSION"
+	mkpkg_rpm_esc "$MKPKG_RELEASE" > "$1/RELEASE"
+	mkpkg_rpm_esc "$(printf '%s' "$MKPKG_SUMMARY" | tr '\n' ' ')" > "$1/SUMMARY"
+	mkpkg_rpm_esc "$(printf '%s' "$MKPKG_MAINTAINER" | tr '\n' ' ')" > "$1/PACKAGER"
+	mkpkg_rpm_esc "$(mkpkg_rpm_changelog)" > "$1/CHANGELOG"
+}
 
+# MKPKG_NAME, MKPKG_VERSION and MKPKG_RELEASE are valid in a spec (also used
+# by mkpkg-kit-rpm.sh).
+mkpkg_rpm_check_names() {
 	printf '%s\n' "$MKPKG_NAME" | grep -Eq '^[A-Za-z0-9][A-Za-z0-9._+-]*$' ||
 		die "--name $MKPKG_NAME: not a valid package name"
 	for v in "$MKPKG_VERSION" "$MKPKG_RELEASE"; do
 		printf '%s\n' "$v" | grep -Eq '^[A-Za-z0-9._+~^]+$' ||
 			die "version/release '$v': use letters, digits and . _ + ~ ^ (no '-')"
 	done
+}
+
+mkpkg_rpm() {
+	command -v rpmbuild >/dev/null 2>&1 || die "rpmbuild not found (install rpm-build)"
+	mkpkg_rpm_find_support
+	mkpkg_rpm_check_names
 
 	w=$MKPKG_WORK/rpm
 	t=$w/template
@@ -139,16 +155,11 @@ mkpkg_rpm() {
 	for o in $MKPKG_OBSOLETES; do
 		printf 'Obsoletes:\t%s\n' "$(mkpkg_rpm_esc "$o")" >> "$t/OBSOLETES"
 	done
-	mkpkg_rpm_esc "$MKPKG_NAME" > "$t/NAME"
-	mkpkg_rpm_esc "$MKPKG_VERSION" > "$t/VERSION"
-	mkpkg_rpm_esc "$MKPKG_RELEASE" > "$t/RELEASE"
-	mkpkg_rpm_esc "$(printf '%s' "$MKPKG_SUMMARY" | tr '\n' ' ')" > "$t/SUMMARY"
+	mkpkg_rpm_fields "$t"
 	mkpkg_rpm_esc "${MKPKG_LICENSE:-GPL-2.0-only}" > "$t/LICENSE"
-	mkpkg_rpm_esc "$(printf '%s' "$MKPKG_MAINTAINER" | tr '\n' ' ')" > "$t/PACKAGER"
 	printf '%s\n' "$MKPKG_XEN_ID" > "$t/XEN_ID"
 	desc=$(mkpkg_rpm_description) || exit 1
 	mkpkg_rpm_esc "$desc" > "$t/DESCRIPTION"
-	mkpkg_rpm_esc "$(mkpkg_rpm_changelog)" > "$t/CHANGELOG"
 
 	spec=$w/$MKPKG_NAME.spec
 	mkpkg_rpm_fill "$t" "$MKPKG_RPM_TEMPLATE" > "$spec" || die "cannot write $spec"

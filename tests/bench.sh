@@ -3,6 +3,7 @@
 #  - plan+apply of a 64-payload chain on the simulated hypervisor: wall time,
 #    peak RSS, and instruction count under valgrind (callgrind) when present;
 #  - info over 1000 payloads;
+#  - kit figures (tests/bench-kit.sh: a kit build of Debian's Xen, a recompile);
 #  - the Python bindings: status(), plan(), livepatch_status(), read_payload;
 #  - the real-Xen figures (tests/bench-realxen.sh) when that tier can run.
 set -eu
@@ -103,6 +104,12 @@ if make -s -C "$top" python >/dev/null 2>&1; then
 		"$imp; [xh.read_payload(f) for f in glob.glob('$W/many/*.livepatch')]"
 else
 	echo "python: the bindings do not build here (python3-dev missing?): no figures"
+fi
+
+if [ -x "$top/tests/bench-kit.sh" ]; then
+	echo
+	echo "kits (xen-hotpatch-build):"
+	"$top/tests/bench-kit.sh" || echo "(kit figures unavailable: exit $?)"
 fi
 
 if [ -x "$top/tests/bench-builder.sh" ]; then

@@ -11,7 +11,8 @@ debhelper dpkg-dev lintian fakeroot debootstrap jq perl dash
 dracut-core cpio kmod zstd xz-utils
 qemu-system-x86 qemu-utils e2fsprogs systemd
 python3-dev dh-python python3-pytest python3-mypy python3-prometheus-client
-prometheus ansible-core"
+prometheus ansible-core
+flex bison python3 gcc-12 binutils-x86-64-linux-gnu patch"
 
 missing=""
 for p in $PKGS; do
