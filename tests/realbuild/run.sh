@@ -1,0 +1,161 @@
+#!/bin/bash
+# Realbuild tier: Debian's Xen 4.17.5+72 (the build a kit exists for) booted
+# under QEMU (TCG) with the real-Xen tier's dom0 (tests/realxen/lib.sh: its
+# cached base root, kernel, tools, initramfs and boot), the project installed
+# in dom0 from its .debs, and payloads built for exactly that hypervisor:
+#
+#   on the host  the kit (build/cache/kits/<build-id>); Xen's own livepatch
+#                tests (xen/test/livepatch) built by `make tests` in a copy of
+#                the kit's tree; each payload checked against the kit's
+#                xen-syms: xen_nop's NOP ends inside the return-thunk jump that
+#                ends xen_minor_version in Debian's build (not fit: never
+#                installed), xen_nop_fit is the test as it means to be
+#   boot x1      (stages.sh xentests) every test payload through xen-hotpatch
+#                as an operator drives it: chain, REPLACE, NOP, expectations,
+#                vetoing pre/post hooks retried, action hooks, hooks-only,
+#                no xen_depends, clashing new symbols, an independent payload
+#                staying when the cumulative one below it leaves
+#
+# Ends with "N passed, N failed". Env: RX_KEEP=1 keeps the disk image;
+# RX_BOOT_TIMEOUT_MIN (default 8) per boot.
+set -u
+RX_TOP=${XHP_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+RX_WORK=$RX_TOP/build/realbuild
+RX_LOGS=$RX_TOP/build/test-logs/realbuild
+# shellcheck source=tests/realxen/lib.sh
+. "$RX_TOP/tests/realxen/lib.sh"
+# shellcheck source=tests/realbuild/host.sh
+. "$RX_TOP/tests/realbuild/host.sh"
+# shellcheck source=tests/lib/checks.sh
+. "$RX_TOP/tests/lib/checks.sh"
+RB_HERE=$RX_TOP/tests/realbuild
+# Debian's 4.17.5+72 hypervisor (bookworm main), the one the kit is made for
+RB_XEN_ID=39a640e6f1412319235087391df9f1c5e13ae920
+
+T0=$(date +%s)
+step() { rb_say "== $* (t+$(( $(date +%s) - T0 ))s)"; }
+done_tier() {
+	rb_say "tier took $(( $(date +%s) - T0 ))s; logs in ${RX_LOGS#"$RX_TOP"/}/"
+	[ "${RX_KEEP:-0}" = 1 ] || rm -f "$RX_WORK/dom0.img"
+	finish
+}
+stop() { ko "$*"; done_tier; }
+
+for c in qemu-system-x86_64 debootstrap mke2fs debugfs readelf objdump nm objcopy unshare jq; do
+	command -v "$c" >/dev/null 2>&1 || stop "prerequisite: $c is not installed (tests/install-deps.sh)"
+done
+[ "$(id -u)" -eq 0 ] || stop "prerequisite: the realbuild tier needs root (debootstrap, chroot)"
+rx_lock || stop "could not take build/cache/.realxen.lock"
+rm -rf "$RX_LOGS"
+mkdir -p "$RX_LOGS" "$RX_WORK"
+
+# ---- the hypervisor, its kit, its test payloads -----------------------------------
+step "the dom0 base of the real-Xen tier (cached under build/cache/realxen)"
+rx_prepare_base || stop "could not fetch the kernel or build the dom0 base root"
+step "Debian's hypervisor $RB_XEN_VER"
+rb_hypervisor || stop "could not fetch xen-hypervisor-4.17-amd64 $RB_XEN_VER"
+t "hypervisor-build-id: Debian's $RB_XEN_VER image has build-id $RB_XEN_ID" [ "$RX_XEN_ID" = "$RB_XEN_ID" ]
+step "its kit"
+rb_kit || stop "no kit for $RX_XEN_ID"
+t "kit-is-the-hypervisors: kit ${KIT_DIR#"$RX_TOP"/} (XEN_VERSION $XEN_VERSION) for build-id $RX_XEN_ID" \
+	[ "$XEN_BUILD_ID" = "$RX_XEN_ID" ]
+step "Xen's own livepatch tests, built from the kit's tree"
+RX_PAYLOADS=$RX_WORK/payloads
+rb_xen_tests "$RX_PAYLOADS" || stop "could not build xen/test/livepatch from the kit"
+
+make -s -C "$RX_TOP" all >"$RX_WORK/make.log" 2>&1 || stop "make all failed: $(tail -n 3 "$RX_WORK/make.log")"
+XHP_HOST=$RX_TOP/build/xen-hotpatch
+RB_TESTS="xen_hello_world xen_bye_world xen_replace_world xen_nop xen_nop_fit xen_expectations
+xen_expectations_fail xen_prepost_hooks xen_prepost_hooks_fail xen_action_hooks
+xen_action_hooks_marker xen_action_hooks_noapply xen_action_hooks_norevert xen_action_hooks_nofunc"
+for p in $RB_TESTS; do
+	t "built-$p: $p.livepatch depends on hypervisor $RX_XEN_ID" \
+		[ "$("$XHP_HOST" info --query xen_depends "$RX_PAYLOADS/$p.livepatch" 2>&1)" = "$RX_XEN_ID" ]
+done
+if out=$("$XHP_HOST" info "$RX_PAYLOADS/xen_no_xen_buildid.livepatch" 2>&1) ||
+	! grep -q 'missing section .livepatch.xen_depends' <<<"$out"; then
+	ko "built-xen_no_xen_buildid: info should refuse it for its missing .livepatch.xen_depends: $out"
+else
+	ok "built-xen_no_xen_buildid: $out"
+fi
+
+# Not fit to apply: a NOP that ends inside an instruction of the code it patches
+rb_fit() { # NAME: rb_nop_fit of that payload, its words in FIT_OUT
+	FIT_OUT=$(rb_nop_fit "$KIT_DIR/xen-syms" "$RX_PAYLOADS/$1.livepatch")
+}
+rb_fit xen_nop
+fit_rc=$?
+if [ "$fit_rc" = 1 ] && grep -q '__x86_return_thunk' <<<"$FIT_OUT"; then
+	ok "xen_nop-not-fit: $FIT_OUT; never installed"
+else
+	ko "xen_nop-not-fit: rb_nop_fit exit $fit_rc: $FIT_OUT"
+fi
+rm -f "$RX_PAYLOADS/xen_nop.livepatch"
+for p in $RB_TESTS; do
+	[ "$p" = xen_nop ] && continue
+	rb_fit "$p"
+	fit_rc=$?
+	if [ "$fit_rc" = 0 ]; then ok "fit-$p: ${FIT_OUT:-no NOP entry}"; else ko "fit-$p: exit $fit_rc: $FIT_OUT"; fi
+done
+
+# ---- the dom0 disk ------------------------------------------------------------------
+step "the project's packages (make deb), the dom0 root"
+PKG=$RX_WORK/pkg
+mkdir -p "$PKG"
+rx_proj_debs "$PKG" >"$PKG/debs.log" 2>&1 || stop "make deb failed: $(tail -n 3 "$PKG/debs.log")"
+ROOT=$RX_WORK/root
+IMG=$RX_WORK/dom0.img
+rx_root_init "$ROOT" || stop "could not unpack the dom0 base"
+rx_root_proj_debs "$ROOT" "$PKG/root-debs.log" ||
+	stop "apt-get install of the project's .debs in the dom0 root failed: $(tail -n 3 "$PKG/root-debs.log")"
+install -m 0644 "$RB_HERE/stages.sh" "$ROOT/xhp-rx/custom.sh"
+{
+	echo "RX_XEN_ID=$RX_XEN_ID"
+	echo "RX_MODE=deb"
+} >"$ROOT/xhp-rx/config"
+mods=""
+[ -d "$ROOT/usr/lib/dracut/modules.d/95xen-hotpatch" ] && mods=xen-hotpatch
+rx_initrd "$ROOT" "$RX_WORK/initrd.img" $mods || stop "dracut failed"
+rx_disk "$ROOT" "$IMG" || stop "mke2fs -d failed"
+rm -rf "$ROOT"
+
+# ---- boots --------------------------------------------------------------------------
+# rb_collect BOOT QEMU-RC: the results dom0 wrote (one XHP-RESULT line each)
+rb_collect() {
+	local b=$1 res name verdict detail
+	res=$(rx_read "$IMG" /xhp-rx/results/custom.res)
+	rx_read "$IMG" /xhp-rx/results/custom.log >"$RX_LOGS/$b.dom0.log"
+	printf '%s\n' "$res" >"$RX_LOGS/$b.res"
+	while read -r name verdict detail; do
+		if [ "$verdict" = PASS ]; then ok "$b/$name: $detail"; else ko "$b/$name: $detail"; fi
+	done < <(sed -n 's/^XHP-RESULT //p' <<<"$res")
+	if grep -q '^XHP-INFO realbuild-stage-complete' <<<"$res"; then
+		ok "$b/completed: the stage ran to its end (QEMU exit $2 after ${RX_BOOT_SECONDS}s)"
+	else
+		ko "$b/completed: the stage did not finish (QEMU exit $2); serial log ${RX_LOGS#"$RX_TOP"/}/$b.serial ends:"
+		tail -n 25 "$RX_LOGS/$b.serial" | indent
+	fi
+}
+# serial BOOT NAME WHAT ERE: Xen's or dom0's console said it
+serial() {
+	if grep -Eq -- "$4" "$RX_LOGS/$1.serial"; then ok "$1/$2: $3"; else ko "$1/$2: $3: no /$4/ in the serial log"; fi
+}
+no_serial() {
+	if ! grep -Eq -- "$4" "$RX_LOGS/$1.serial"; then ok "$1/$2: $3"; else ko "$1/$2: $3: $(grep -Em1 -- "$4" "$RX_LOGS/$1.serial")"; fi
+}
+
+step "boot x1: Xen's own livepatch tests through xen-hotpatch"
+rx_boot x1 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=xentests"
+rb_collect x1 $?
+serial x1 hello-hooks "xen_hello_world's hooks ran (its load hook, then its unload hooks)" \
+	'hi_func: Hi! \(called 2 times\)'
+no_serial x1 hello-hooks-once-per-upload "no upload of xen_hello_world applied twice (its check_fnc allows two calls)" \
+	'hi_func: Hi! \(called [3-9]'
+serial x1 replace-in-xen "Xen replaced the stack in one action" 'xen_replace_world finished REPLACE with rc=0'
+serial x1 prepost-veto-in-xen "Xen's log: the pre-revert hook vetoed once" \
+	'xen_prepost_hooks: pre-revert hook failed \(rc=-1\)'
+serial x1 noapply-in-xen "Xen's log: the apply action hook failed" 'xen_action_hooks_noapply finished APPLY with rc=-22'
+serial x1 norevert-in-xen "Xen's log: the revert action hook failed" 'xen_action_hooks_norevert finished REVERT with rc=-22'
+no_serial x1 no-clash-upload "no upload Xen had to refuse for a duplicate new symbol" 'duplicate new symbol'
+no_serial x1 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
+done_tier
