@@ -5,14 +5,22 @@
 
 #include "engine.h"
 
+/* The options of the command line, parsed by main.c and checked against the
+ * verb: a verb only sees options it takes (and their valid combinations). */
 struct xhp_cli {
 	const char *root;
 	const char *config;
 	const char *backend;
 	bool json;
 	int verbose;		/* -1 quiet, 0 normal, 1 verbose */
+	bool dry_run;		/* apply --dry-run */
+	bool automatic;		/* apply --auto */
+	const char *query;	/* info --query FIELDS (non-empty) */
+	bool all;		/* clear --all (then no names) */
 };
 
+/* argv[0] is the verb, argv[1..argc-1] its positional arguments only (the
+ * options are in cli), as many as the verb table allows. */
 typedef int (*xhp_verb_fn)(struct xhp_cli *cli, int argc, char **argv);
 
 int cmd_info(struct xhp_cli *cli, int argc, char **argv);

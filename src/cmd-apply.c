@@ -303,20 +303,12 @@ int cmd_apply(struct xhp_cli *cli, int argc, char **argv)
 {
 	struct xhp_session s;
 	struct xhp_err err = { { 0 } };
-	bool dry = false, automatic = false;
-	int i, r;
+	bool dry = cli->dry_run;
+	int r;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run"))
-			dry = true;
-		else if (!strcmp(argv[i], "--auto"))
-			automatic = true;
-		else {
-			cli_error("apply: unknown option %s", argv[i]);
-			return XHP_EXIT_ERROR;
-		}
-	}
-	if (automatic)
+	(void)argc;
+	(void)argv;
+	if (cli->automatic)
 		return apply_auto(cli);
 	r = cli_session_open(cli, &s, &err);
 	if (r < 0) {
@@ -372,13 +364,8 @@ int cmd_boot(struct xhp_cli *cli, int argc, char **argv)
 	struct xhp_session s;
 	struct xhp_err err = { { 0 } };
 
-	/* `boot --root DIR` (DESIGN's form) is the global --root */
-	if (argc == 3 && !strcmp(argv[1], "--root")) {
-		cli->root = argv[2];
-	} else if (argc != 1) {
-		cli_error("usage: xen-hotpatch [--root DIR] boot");
-		return XHP_EXIT_OK;
-	}
+	(void)argc;
+	(void)argv;
 	/* boot never fails: whatever happens, exit 0 and say why */
 	if (killed_by_cmdline()) {
 		cli_say(cli, "xen-hotpatch: xen_hotpatch=0 on the kernel command line: not applying payloads");

@@ -9,15 +9,14 @@
 
 #include "cli.h"
 
+/* The payload name of a file: its base name without .livepatch. */
 static char *stem_of(const char *path)
 {
 	_cleanup_free_ char *p = xhp_strdup(path);
 	const char *b = basename(p);
-	size_t n = strlen(b);
+	char *stem = xhp_payload_stem(b);
 
-	if (n > 10 && !strcmp(b + n - 10, ".livepatch"))
-		n -= 10;
-	return xhp_strndup(b, n);
+	return stem ? stem : xhp_strdup(b);
 }
 
 static const char *stacks_on(const struct xhp_payload *pl)
@@ -25,26 +24,25 @@ static const char *stacks_on(const struct xhp_payload *pl)
 	return xhp_build_id_eq(&pl->depends, &pl->xen_depends) ? "hypervisor" : "payload";
 }
 
-static json_object *payload_json(const char *path, const struct xhp_payload *pl)
+/* A JSON string of untrusted bytes: valid UTF-8 always (json-c escapes the
+ * control characters itself). */
+static json_object *jstr(const char *s)
 {
-	json_object *o = json_object_new_object(), *funcs = json_object_new_array(),
-		    *hooks = json_object_new_array(), *mi = json_object_new_object();
-	char hex[XHP_BUILD_ID_HEX_SIZE];
-	_cleanup_free_ char *stem = stem_of(path);
+	_cleanup_free_ char *e = xhp_escape_json(s);
+
+	return json_object_new_string(e ? e : "");
+}
+
+static json_object *funcs_json(const struct xhp_payload *pl)
+{
+	json_object *funcs = json_object_new_array();
 	size_t i;
 
-	json_object_object_add(o, "file", json_object_new_string(path));
-	json_object_object_add(o, "name", json_object_new_string(stem));
-	json_object_object_add(o, "build_id", json_object_new_string(xhp_build_id_hex(&pl->id, hex, sizeof(hex))));
-	json_object_object_add(o, "depends", json_object_new_string(xhp_build_id_hex(&pl->depends, hex, sizeof(hex))));
-	json_object_object_add(o, "xen_depends",
-			       json_object_new_string(xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex))));
-	json_object_object_add(o, "stacks_on", json_object_new_string(stacks_on(pl)));
 	for (i = 0; i < pl->nfuncs; i++) {
 		const struct xhp_func *f = &pl->funcs[i];
 		json_object *fo = json_object_new_object();
 
-		json_object_object_add(fo, "name", f->name ? json_object_new_string(f->name) : NULL);
+		json_object_object_add(fo, "name", f->name ? jstr(f->name) : NULL);
 		json_object_object_add(fo, "old_size", json_object_new_int64(f->old_size));
 		json_object_object_add(fo, "new_size", json_object_new_int64(f->new_size));
 		json_object_object_add(fo, "nop", json_object_new_boolean(!f->has_new));
@@ -53,138 +51,234 @@ static json_object *payload_json(const char *path, const struct xhp_payload *pl)
 			json_object_object_add(fo, "expect_len", json_object_new_int(f->expect_len));
 		json_object_array_add(funcs, fo);
 	}
-	json_object_object_add(o, "funcs", funcs);
+	return funcs;
+}
+
+static json_object *payload_json(const char *path, const struct xhp_payload *pl)
+{
+	json_object *o = json_object_new_object(), *hooks = json_object_new_array(),
+		    *mi = json_object_new_object();
+	char hex[XHP_BUILD_ID_HEX_SIZE];
+	_cleanup_free_ char *stem = stem_of(path);
+	size_t i;
+
+	json_object_object_add(o, "file", jstr(path));
+	json_object_object_add(o, "name", jstr(stem));
+	json_object_object_add(o, "build_id", json_object_new_string(xhp_build_id_hex(&pl->id, hex, sizeof(hex))));
+	json_object_object_add(o, "depends", json_object_new_string(xhp_build_id_hex(&pl->depends, hex, sizeof(hex))));
+	json_object_object_add(o, "xen_depends",
+			       json_object_new_string(xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex))));
+	json_object_object_add(o, "stacks_on", json_object_new_string(stacks_on(pl)));
+	json_object_object_add(o, "funcs", funcs_json(pl));
 	for (i = 0; i < XHP_HOOK_COUNT; i++)
 		if (pl->hooks_present & (1u << i))
 			json_object_array_add(hooks, json_object_new_string(xhp_hook_label[i]));
 	json_object_object_add(o, "hooks", hooks);
 	json_object_object_add(o, "vetoing_hooks",
 			       json_object_new_boolean((pl->hooks_enabled & XHP_HOOKS_VETOING) != 0));
-	for (i = 0; i < pl->nmodinfo; i++)
-		json_object_object_add(mi, pl->modinfo[i].key,
-				       json_object_new_string(pl->modinfo[i].value ? pl->modinfo[i].value : ""));
+	for (i = 0; i < pl->nmodinfo; i++) {
+		_cleanup_free_ char *k = xhp_escape_json(pl->modinfo[i].key);
+
+		json_object_object_add(mi, k, jstr(pl->modinfo[i].value ? pl->modinfo[i].value : ""));
+	}
 	json_object_object_add(o, "modinfo", mi);
 	json_object_object_add(o, "safe_to_reapply", json_object_new_boolean(pl->safe_to_reapply));
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)pl->size));
 	return o;
 }
 
-static void print_human(const char *path, const struct xhp_payload *pl)
+/* "  LABEL:         " then an escaped value; "" labels continue a list. */
+static void print_field(const char *label, const char *value)
 {
-	char hex[XHP_BUILD_ID_HEX_SIZE];
-	_cleanup_free_ char *stem = stem_of(path);
+	_cleanup_free_ char *e = xhp_escape(value);
+
+	printf("  %-15s %s\n", label, e);
+}
+
+static void print_hooks(const struct xhp_payload *pl)
+{
 	size_t i;
-	bool first;
+	bool first = true;
 
-	printf("%s\n", path);
-	printf("  name:           %s\n", stem);
-	printf("  build-id:       %s\n", xhp_build_id_hex(&pl->id, hex, sizeof(hex)));
-	printf("  depends:        %s (%s)\n", xhp_build_id_hex(&pl->depends, hex, sizeof(hex)),
-	       stacks_on(pl));
-	printf("  xen_depends:    %s\n", xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex)));
-	for (i = 0; i < pl->nfuncs; i++) {
-		const struct xhp_func *f = &pl->funcs[i];
-
-		printf("  %-15s %s (old %u bytes, %s %u bytes)%s\n", i ? "" : "functions:",
-		       f->name ? f->name : "(unnamed)", f->old_size, f->has_new ? "new" : "NOP",
-		       f->new_size, f->expect_enabled ? " [expectation]" : "");
-	}
-	if (!pl->nfuncs)
-		printf("  functions:      none\n");
 	printf("  hooks:          ");
-	for (i = 0, first = true; i < XHP_HOOK_COUNT; i++)
+	for (i = 0; i < XHP_HOOK_COUNT; i++)
 		if (pl->hooks_present & (1u << i)) {
 			printf("%s%s", first ? "" : ", ", xhp_hook_label[i]);
 			first = false;
 		}
 	printf("%s%s\n", first ? "none" : "",
 	       pl->hooks_enabled & XHP_HOOKS_VETOING ? " (pre/post hooks: cannot be used with REPLACE)" : "");
-	printf("  reapply:        %s\n", pl->safe_to_reapply ? "safe after a revert"
-				       : "unsafe after a revert (has writable data): reloaded instead");
-	for (i = 0; i < pl->nmodinfo; i++)
-		printf("  %-15s %s%s%s\n", i ? "" : "modinfo:", pl->modinfo[i].key,
-		       pl->modinfo[i].value ? "=" : "", pl->modinfo[i].value ? pl->modinfo[i].value : "");
+}
+
+/* Every string from the file or the command line is escaped: one field per
+ * line, and nothing the terminal would act on. */
+static void print_human(const char *path, const struct xhp_payload *pl)
+{
+	char hex[XHP_BUILD_ID_HEX_SIZE];
+	_cleanup_free_ char *epath = xhp_escape(path), *stem = stem_of(path);
+	size_t i;
+
+	printf("%s\n", epath);
+	print_field("name:", stem);
+	print_field("build-id:", xhp_build_id_hex(&pl->id, hex, sizeof(hex)));
+	printf("  depends:        %s (%s)\n", xhp_build_id_hex(&pl->depends, hex, sizeof(hex)),
+	       stacks_on(pl));
+	print_field("xen_depends:", xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex)));
+	for (i = 0; i < pl->nfuncs; i++) {
+		const struct xhp_func *f = &pl->funcs[i];
+		_cleanup_free_ char *name = xhp_escape(f->name ? f->name : "(unnamed)");
+
+		printf("  %-15s %s (old %u bytes, %s %u bytes)%s\n", i ? "" : "functions:", name,
+		       f->old_size, f->has_new ? "new" : "NOP", f->new_size,
+		       f->expect_enabled ? " [expectation]" : "");
+	}
+	if (!pl->nfuncs)
+		print_field("functions:", "none");
+	print_hooks(pl);
+	print_field("reapply:", pl->safe_to_reapply ? "safe after a revert"
+			: "unsafe after a revert (has writable data): reloaded instead");
+	for (i = 0; i < pl->nmodinfo; i++) {
+		_cleanup_free_ char *kv = xhp_asprintf("%s%s%s", pl->modinfo[i].key,
+						       pl->modinfo[i].value ? "=" : "",
+						       pl->modinfo[i].value ? pl->modinfo[i].value : "");
+
+		print_field(i ? "" : "modinfo:", kv);
+	}
 	printf("  size:           %zu bytes\n", pl->size);
 }
 
-/* --query: one tab-separated line per file. */
+/* Every .modinfo key=value, escaped, separated by ';' (a ';' inside one is
+ * written \x3b, so that the separator stays one). */
+static char *modinfo_joined(const struct xhp_payload *pl)
+{
+	struct xhp_strv parts = { 0 };
+	size_t i, n = 1;
+	char *out, *o;
+
+	for (i = 0; i < pl->nmodinfo; i++) {
+		_cleanup_free_ char *kv = xhp_asprintf("%s%s%s", pl->modinfo[i].key,
+						       pl->modinfo[i].value ? "=" : "",
+						       pl->modinfo[i].value ? pl->modinfo[i].value : "");
+		_cleanup_free_ char *e = xhp_escape(kv);
+
+		xhp_strv_add(&parts, e);
+		n += 4 * strlen(e) + 1;
+	}
+	out = o = xhp_malloc(n);
+	for (i = 0; i < parts.n; i++) {
+		const char *c;
+
+		if (i)
+			*o++ = ';';
+		for (c = parts.v[i]; *c; c++) {
+			if (*c == ';') {
+				memcpy(o, "\\x3b", 4);
+				o += 4;
+			} else {
+				*o++ = *c;
+			}
+		}
+	}
+	*o = '\0';
+	xhp_strv_free(&parts);
+	return out;
+}
+
+/* The value of one --query field, malloc'd and escaped; NULL: no such field. */
+static char *query_field(const char *path, const struct xhp_payload *pl, const char *k)
+{
+	char hex[XHP_BUILD_ID_HEX_SIZE];
+	const char *v;
+
+	if (!strcmp(k, "name")) {
+		_cleanup_free_ char *stem = stem_of(path);
+
+		return xhp_escape(stem);
+	}
+	if (!strcmp(k, "modinfo"))
+		return modinfo_joined(pl);
+	if (!strcmp(k, "build_id"))
+		v = xhp_build_id_hex(&pl->id, hex, sizeof(hex));
+	else if (!strcmp(k, "depends"))
+		v = xhp_build_id_hex(&pl->depends, hex, sizeof(hex));
+	else if (!strcmp(k, "xen_depends"))
+		v = xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex));
+	else if (!strcmp(k, "stacks_on"))
+		v = stacks_on(pl);
+	else if (!strcmp(k, "version"))
+		v = xhp_payload_modinfo(pl, "version");
+	else if (!strncmp(k, "modinfo.", 8))
+		v = xhp_payload_modinfo(pl, k + 8);
+	else
+		return NULL;
+	return xhp_escape(v ? v : "");
+}
+
+/* Are the --query fields all known? Says which one is not. */
+static bool query_fields_known(const char *fields)
+{
+	static const char *const known[] = { "name", "build_id", "depends", "xen_depends", "stacks_on",
+					     "version", "modinfo" };
+	_cleanup_free_ char *f = xhp_strdup(fields);
+	char *save = NULL, *k;
+	size_t i;
+
+	for (k = strtok_r(f, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		_cleanup_free_ char *ek = NULL;
+
+		for (i = 0; i < XHP_ARRAY_SIZE(known) && strcmp(k, known[i]); i++)
+			;
+		if (i < XHP_ARRAY_SIZE(known) || (!strncmp(k, "modinfo.", 8) && k[8]))
+			continue;
+		ek = xhp_escape(k);
+		cli_error("--query: unknown field \"%s\" (name build_id depends xen_depends "
+			  "stacks_on version modinfo modinfo.KEY)", ek);
+		return false;
+	}
+	return true;
+}
+
+/* --query: one tab-separated line per file, whatever the values hold. */
 static int print_query(const char *path, const struct xhp_payload *pl, const char *fields)
 {
-	_cleanup_free_ char *f = xhp_strdup(fields);
-	char hex[XHP_BUILD_ID_HEX_SIZE], *save = NULL, *k;
+	_cleanup_free_ char *f = xhp_strdup(fields), *line = xhp_strdup("");
+	char *save = NULL, *k;
 	bool first = true;
 
 	for (k = strtok_r(f, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-		const char *v;
-		_cleanup_free_ char *stem = NULL;
+		_cleanup_free_ char *v = query_field(path, pl, k);
+		char *prev = line;
 
-		if (!strcmp(k, "name"))
-			v = stem = stem_of(path);
-		else if (!strcmp(k, "build_id"))
-			v = xhp_build_id_hex(&pl->id, hex, sizeof(hex));
-		else if (!strcmp(k, "depends"))
-			v = xhp_build_id_hex(&pl->depends, hex, sizeof(hex));
-		else if (!strcmp(k, "xen_depends"))
-			v = xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex));
-		else if (!strcmp(k, "stacks_on"))
-			v = stacks_on(pl);
-		else if (!strcmp(k, "version"))
-			v = xhp_payload_modinfo(pl, "version");
-		else if (!strncmp(k, "modinfo.", 8))
-			v = xhp_payload_modinfo(pl, k + 8);
-		else if (!strcmp(k, "modinfo")) {
-			/* every key=value, separated by ';' */
-			size_t i, n = 1;
-
-			for (i = 0; i < pl->nmodinfo; i++)
-				n += strlen(pl->modinfo[i].key) + 2 +
-				     (pl->modinfo[i].value ? strlen(pl->modinfo[i].value) : 0);
-			stem = xhp_calloc(n, 1);
-			for (i = 0; i < pl->nmodinfo; i++) {
-				if (i)
-					strcat(stem, ";");
-				strcat(stem, pl->modinfo[i].key);
-				if (pl->modinfo[i].value) {
-					strcat(stem, "=");
-					strcat(stem, pl->modinfo[i].value);
-				}
-			}
-			v = stem;
-		}
-		else {
-			cli_error("--query: unknown field \"%s\" (name build_id depends xen_depends "
-				  "stacks_on version modinfo modinfo.KEY)", k);
-			return -EINVAL;
-		}
-		printf("%s%s", first ? "" : "\t", v ? v : "");
+		if (!v)
+			return -EINVAL; /* query_fields_known said so */
+		line = xhp_asprintf("%s%s%s", prev, first ? "" : "\t", v);
 		first = false;
+		free(prev);
 	}
-	putchar('\n');
+	puts(line);
 	return 0;
 }
 
 int cmd_info(struct xhp_cli *cli, int argc, char **argv)
 {
-	json_object *arr = cli->json ? json_object_new_array() : NULL;
-	const char *query = NULL;
-	int i, ret = XHP_EXIT_OK;
+	const char *query = cli->query;
+	json_object *arr;
+	int i, printed = 0, ret = XHP_EXIT_OK;
 
+	/* main.c refuses --json with --query: one format */
+	if (query && !query_fields_known(query))
+		return XHP_EXIT_ERROR;
+	arr = cli->json ? json_object_new_array() : NULL;
 	for (i = 1; i < argc; i++) {
 		struct xhp_payload pl;
 		struct xhp_err err = { { 0 } };
 		int r;
 
-		if (!strcmp(argv[i], "--query") && i + 1 < argc) {
-			query = argv[++i];
-			continue;
-		}
-		if (!strncmp(argv[i], "--query=", 8)) {
-			query = argv[i] + 8;
-			continue;
-		}
 		r = xhp_payload_load(argv[i], &pl, NULL, NULL, &err);
 		if (r < 0) {
-			cli_error("%s: %s", argv[i], err.msg[0] ? err.msg : strerror(-r));
+			_cleanup_free_ char *e = xhp_escape(argv[i]);
+
+			cli_error("%s: %s", e, err.msg[0] ? err.msg : strerror(-r));
 			ret = XHP_EXIT_ERROR;
 			continue;
 		}
@@ -194,7 +288,7 @@ int cmd_info(struct xhp_cli *cli, int argc, char **argv)
 		} else if (arr) {
 			json_object_array_add(arr, payload_json(argv[i], &pl));
 		} else {
-			if (i > 1)
+			if (printed++)
 				putchar('\n');
 			print_human(argv[i], &pl);
 		}

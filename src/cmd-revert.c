@@ -78,19 +78,18 @@ int cmd_clear(struct xhp_cli *cli, int argc, char **argv)
 	struct xhp_err err = { { 0 } };
 	struct xhp_guard_entry *q = NULL;
 	size_t n = 0;
-	bool all = false;
+	bool all = cli->all;
 	int a, r, ret = XHP_EXIT_OK;
 
-	for (a = 1; a < argc; a++)
-		all |= !strcmp(argv[a], "--all");
 	r = cli_session_open(cli, &s, &err);
 	if (r < 0) {
 		cli_error("%s", err.msg);
 		return cli_open_exit_code(r);
 	}
 	xhp_guard_list(&s.guard, XHP_GUARD_QUARANTINE, &q, &n);
-	for (a = 1; a < argc && (!all || a == 1); a++)
-		if (release(cli, &s, q, n, argv[a], all) != XHP_EXIT_OK)
+	/* --all comes without names (main.c): one pass over every mark */
+	for (a = 1; a < argc || (all && a == 1); a++)
+		if (release(cli, &s, q, n, all ? NULL : argv[a], all) != XHP_EXIT_OK)
 			ret = XHP_EXIT_ERROR;
 	free(q);
 	xhp_session_close(&s);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 
@@ -49,141 +48,207 @@ static int parse_bool(const char *v, bool *out)
 	return 0;
 }
 
-static int parse_uint(const char *v, unsigned max, unsigned *out)
+/* A whole number in [min, max]: decimal digits only (no sign, no spaces, no
+ * base prefix, no unit), so "+5", "-1", "5ms" and "0x10" are refused. */
+static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
 {
-	char *end;
-	unsigned long n;
+	unsigned long long n = 0;
+	const char *c;
 
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno || end == v || *end || n > max || v[0] == '-')
+	if (!*v)
 		return -EINVAL;
+	for (c = v; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		n = n * 10 + (unsigned)(*c - '0');
+		if (n > max)
+			return -ERANGE;
+	}
+	if (n < min)
+		return -ERANGE;
 	*out = (unsigned)n;
 	return 0;
 }
 
-/* A list value: words separated by spaces or commas. Replaces the list. */
-static void parse_list(struct xhp_strv *l, char *v)
+/* A list value: names (or build-ids) separated by spaces or commas.
+ * Replaces the list; a word that cannot be a payload name is refused. */
+static int parse_list(struct xhp_strv *l, char *v)
 {
 	char *save = NULL, *w;
 
 	xhp_strv_free(l);
-	for (w = strtok_r(v, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save))
+	for (w = strtok_r(v, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		if (xhp_name_check(w) < 0)
+			return -EINVAL;
 		xhp_strv_add(l, w);
-}
-
-static int set_key(struct xhp_config *c, const char *k, char *v)
-{
-	bool b;
-
-	if (!strcmp(k, "backend")) {
-		if (strcmp(v, "xen") && strncmp(v, "sim:", 4))
-			return -EINVAL;
-		if (!strncmp(v, "sim:", 4) && !v[4])
-			return -EINVAL;
-		free(c->backend);
-		c->backend = xhp_strdup(v);
-	} else if (!strcmp(k, "apply_on_install")) {
-		if (!strcmp(v, "auto"))
-			c->apply_on_install = XHP_AOI_AUTO;
-		else if (!strcmp(v, "always"))
-			c->apply_on_install = XHP_AOI_ALWAYS;
-		else if (!strcmp(v, "never"))
-			c->apply_on_install = XHP_AOI_NEVER;
-		else
-			return -EINVAL;
-	} else if (!strcmp(k, "boot_apply")) {
-		if (parse_bool(v, &b))
-			return -EINVAL;
-		c->boot_apply = b;
-	} else if (!strcmp(k, "blocked")) {
-		parse_list(&c->blocked, v);
-	} else if (!strcmp(k, "independent")) {
-		parse_list(&c->independent, v);
-	} else if (!strcmp(k, "replace_without_replace")) {
-		if (!strcmp(v, "refuse"))
-			c->replace_allow = false;
-		else if (!strcmp(v, "allow"))
-			c->replace_allow = true;
-		else
-			return -EINVAL;
-	} else if (!strcmp(k, "on_failure")) {
-		if (!strcmp(v, "stop"))
-			c->on_failure_rollback = false;
-		else if (!strcmp(v, "rollback"))
-			c->on_failure_rollback = true;
-		else
-			return -EINVAL;
-	} else if (!strcmp(k, "action_timeout_ms")) {
-		/* Xen takes ns in a u32: at most ~4294 ms. */
-		return parse_uint(v, 4294, &c->action_timeout_ms);
-	} else if (!strcmp(k, "deadline_ms")) {
-		return parse_uint(v, 3600000, &c->deadline_ms);
-	} else if (!strcmp(k, "lock_wait_ms")) {
-		return parse_uint(v, 3600000, &c->lock_wait_ms);
-	} else if (!strcmp(k, "proven_after_s")) {
-		return parse_uint(v, 30 * 86400, &c->proven_after_s);
-	} else if (!strcmp(k, "payload_dir")) {
-		if (v[0] != '/')
-			return -EINVAL;
-		free(c->payload_dir);
-		c->payload_dir = xhp_strdup(v);
-	} else {
-		return -ENOENT;
 	}
 	return 0;
+}
+
+static int set_backend(struct xhp_config *c, char *v)
+{
+	if (strcmp(v, "xen") && (strncmp(v, "sim:", 4) || !v[4]))
+		return -EINVAL;
+	free(c->backend);
+	c->backend = xhp_strdup(v);
+	return 0;
+}
+
+/* v is one of words[] (NULL-terminated): *out is its index. */
+static int parse_word(const char *v, const char *const *words, int *out)
+{
+	int i;
+
+	for (i = 0; words[i]; i++)
+		if (!strcmp(v, words[i])) {
+			*out = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int set_apply_on_install(struct xhp_config *c, char *v)
+{
+	static const char *const w[] = { "auto", "always", "never", NULL };
+	static const enum xhp_apply_on_install val[] = { XHP_AOI_AUTO, XHP_AOI_ALWAYS, XHP_AOI_NEVER };
+	int i;
+
+	if (parse_word(v, w, &i))
+		return -EINVAL;
+	c->apply_on_install = val[i];
+	return 0;
+}
+
+static int set_boot_apply(struct xhp_config *c, char *v) { return parse_bool(v, &c->boot_apply); }
+static int set_blocked(struct xhp_config *c, char *v) { return parse_list(&c->blocked, v); }
+static int set_independent(struct xhp_config *c, char *v) { return parse_list(&c->independent, v); }
+
+/* v is the word off or the word on: *out says which. */
+static int parse_pair(const char *v, const char *off, const char *on, bool *out)
+{
+	if (strcmp(v, off) && strcmp(v, on))
+		return -EINVAL;
+	*out = !strcmp(v, on);
+	return 0;
+}
+
+static int set_replace(struct xhp_config *c, char *v) { return parse_pair(v, "refuse", "allow", &c->replace_allow); }
+static int set_on_failure(struct xhp_config *c, char *v) { return parse_pair(v, "stop", "rollback", &c->on_failure_rollback); }
+
+/* Xen takes the quiesce timeout in ns in a u32: at most ~4294 ms. */
+static int set_action_timeout(struct xhp_config *c, char *v) { return parse_uint(v, 0, 4294, &c->action_timeout_ms); }
+static int set_deadline(struct xhp_config *c, char *v) { return parse_uint(v, 1, 3600000, &c->deadline_ms); }
+static int set_lock_wait(struct xhp_config *c, char *v) { return parse_uint(v, 0, 3600000, &c->lock_wait_ms); }
+static int set_proven_after(struct xhp_config *c, char *v) { return parse_uint(v, 0, 30 * 86400, &c->proven_after_s); }
+
+static int set_payload_dir(struct xhp_config *c, char *v)
+{
+	if (v[0] != '/')
+		return -EINVAL;
+	free(c->payload_dir);
+	c->payload_dir = xhp_strdup(v);
+	return 0;
+}
+
+/* Every key of the policy (policy/README.md), with what it takes. */
+static const struct key {
+	const char *name;
+	int (*set)(struct xhp_config *c, char *v);
+	const char *takes;
+} keys[] = {
+	{ "backend", set_backend, "xen or sim:DIR" },
+	{ "apply_on_install", set_apply_on_install, "auto, always or never" },
+	{ "boot_apply", set_boot_apply, "yes or no" },
+	{ "blocked", set_blocked, "payload names or build-ids, separated by spaces or commas" },
+	{ "independent", set_independent, "payload names, separated by spaces or commas" },
+	{ "replace_without_replace", set_replace, "refuse or allow" },
+	{ "on_failure", set_on_failure, "stop or rollback" },
+	{ "action_timeout_ms", set_action_timeout, "a whole number of milliseconds from 0 to 4294" },
+	{ "deadline_ms", set_deadline, "a whole number of milliseconds from 1 to 3600000" },
+	{ "lock_wait_ms", set_lock_wait, "a whole number of milliseconds from 0 to 3600000" },
+	{ "proven_after_s", set_proven_after, "a whole number of seconds from 0 to 2592000" },
+	{ "payload_dir", set_payload_dir, "an absolute path" },
+};
+
+/* One "key = value" line (trimmed, not a comment) of path. */
+static int parse_line(struct xhp_config *c, const char *path, unsigned lineno, char *line,
+		      struct xhp_err *err)
+{
+	char *eq = strchr(line, '='), *k, *v;
+	size_t i;
+
+	if (!eq) {
+		_cleanup_free_ char *e = xhp_escape(path);
+
+		xhp_err_set(err, "%s:%u: expected \"key = value\"", e, lineno);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	k = trim(line);
+	v = trim(eq + 1);
+	for (i = 0; i < XHP_ARRAY_SIZE(keys); i++) {
+		_cleanup_free_ char *ev = NULL, *ep = NULL;
+
+		if (strcmp(k, keys[i].name))
+			continue;
+		if (keys[i].set(c, v) == 0)
+			return 0;
+		ev = xhp_escape(v);
+		ep = xhp_escape(path);
+		xhp_err_set(err, "%s:%u: bad value \"%s\" for %s (expected %s)", ep, lineno, ev, k,
+			    keys[i].takes);
+		return -EINVAL;
+	}
+	{
+		_cleanup_free_ char *ek = xhp_escape(k), *ep = xhp_escape(path);
+
+		xhp_err_set(err, "%s:%u: unknown key \"%s\"", ep, lineno, ek);
+	}
+	return -EINVAL;
 }
 
 static int load_file(struct xhp_config *c, const char *path, bool must_exist,
 		     struct xhp_err *err)
 {
-	_cleanup_free_ char *buf = NULL;
-	char *line, *save = NULL;
+	_cleanup_free_ char *buf = NULL, *ep = xhp_escape(path);
+	struct xhp_err e = { { 0 } };
+	size_t len, pos, n;
 	unsigned lineno = 0;
 	int r;
 
-	r = xhp_read_file(path, &buf, NULL, 1 << 20);
+	r = xhp_read_file_err(path, &buf, &len, 1 << 20, &e);
 	if (r == -ENOENT && !must_exist)
 		return 0;
 	if (r < 0) {
-		xhp_err_set(err, "%s: %s", path, strerror(-r));
+		xhp_err_set(err, "%s", e.msg);
 		return r;
 	}
-	/* strtok_r skips empty lines, so count them by hand */
-	for (line = buf; line && *line; line = save) {
-		char *nl = strchr(line, '\n'), *eq, *k, *v;
+	for (pos = 0; pos < len; pos += n + 1) {
+		char *line = buf + pos, *k;
 
-		save = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = '\0';
+		n = strcspn(line, "\n"); /* stops at a NUL too */
 		lineno++;
+		if (pos + n < len && line[n] == '\0') {
+			xhp_err_set(err, "%s:%u: a NUL byte: not a text file", ep, lineno);
+			return -EINVAL;
+		}
+		line[n] = '\0';
 		k = trim(line);
 		if (!*k || *k == '#')
 			continue;
-		eq = strchr(k, '=');
-		if (!eq) {
-			xhp_err_set(err, "%s:%u: expected \"key = value\"", path, lineno);
-			return -EINVAL;
-		}
-		*eq = '\0';
-		v = trim(eq + 1);
-		k = trim(k);
-		r = set_key(c, k, v);
-		if (r == -ENOENT) {
-			xhp_err_set(err, "%s:%u: unknown key \"%s\"", path, lineno, k);
-			return -EINVAL;
-		}
-		if (r < 0) {
-			xhp_err_set(err, "%s:%u: bad value \"%s\" for %s", path, lineno, v, k);
-			return -EINVAL;
-		}
+		r = parse_line(c, path, lineno, k, err);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* conf.d/NAME.conf: not hidden, ends in .conf. */
+static bool is_dropin(const char *name)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && !strcmp(name + n - 5, ".conf");
 }
 
 int xhp_config_load(struct xhp_config *c, const char *root, const char *config_file,
@@ -191,8 +256,6 @@ int xhp_config_load(struct xhp_config *c, const char *root, const char *config_f
 {
 	_cleanup_free_ char *main_conf = NULL, *dropin = NULL;
 	struct xhp_strv files = { 0 };
-	struct dirent *de;
-	DIR *d;
 	size_t i;
 	int r;
 
@@ -203,22 +266,20 @@ int xhp_config_load(struct xhp_config *c, const char *root, const char *config_f
 	if (r < 0)
 		return r;
 	dropin = xhp_path_join(root, "/etc/xen-hotpatch/conf.d");
-	d = opendir(dropin);
-	if (!d)
+	r = xhp_dir_list(dropin, &files);
+	if (r == -ENOENT)
 		return 0;
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
+	if (r < 0) {
+		_cleanup_free_ char *e = xhp_escape(dropin);
 
-		if (de->d_name[0] != '.' && n > 5 && !strcmp(de->d_name + n - 5, ".conf"))
-			xhp_strv_add(&files, de->d_name);
+		xhp_err_set(err, "%s: %s", e, strerror(-r));
+		return r;
 	}
-	closedir(d);
-	if (files.n > 1) /* qsort(NULL, 0, ...) is undefined */
-		qsort(files.v, files.n, sizeof(*files.v), cmp_str);
 	for (i = 0, r = 0; i < files.n && !r; i++) {
 		_cleanup_free_ char *p = xhp_asprintf("%s/%s", dropin, files.v[i]);
 
-		r = load_file(c, p, true, err);
+		if (is_dropin(files.v[i]))
+			r = load_file(c, p, true, err);
 	}
 	xhp_strv_free(&files);
 	return r;

@@ -349,9 +349,7 @@ static void run_upload(struct xhp_session *s, const struct xhp_installed *n, str
 	int r;
 
 	memset(a, 0, sizeof(*a));
-	r = xhp_file_check(f->path, &e);
-	if (r >= 0)
-		r = xhp_payload_load(f->path, &pl, &data, &len, &e);
+	r = xhp_payload_load_installed(f->path, &pl, &data, &len, &e);
 	if (r >= 0 && !xhp_build_id_eq(&pl.id, &n->ident.id)) {
 		xhp_payload_free(&pl);
 		r = -ESTALE; /* the file changed under us: the next run plans again */

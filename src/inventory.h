@@ -37,15 +37,18 @@ struct xhp_inventory {
 };
 
 /* Scan ROOT/PAYLOAD_DIR for hypervisor hv. -ENOENT / -EACCES / -ENOTDIR when
- * PAYLOAD_DIR itself is missing or unreadable (err says so): the caller must
- * not treat that as "nothing installed". A missing <hv> folder is fine. */
+ * PAYLOAD_DIR itself is missing or unreadable, -EPERM when it, the <hv>
+ * folder or a folder above them is writable by others than root or not
+ * owned by root (err names the folder): the caller must not treat that as
+ * "nothing installed". A missing <hv> folder is fine. Payload files are
+ * checked on the opened descriptor (xhp_payload_load_installed). */
 int xhp_inventory_scan(const char *root, const char *payload_dir,
 		       const struct xhp_build_id *hv, struct xhp_inventory *inv,
 		       struct xhp_err *err);
 void xhp_inventory_free(struct xhp_inventory *inv);
 
-/* Check a payload file is safe to read: regular, not a symlink, not writable
- * by group or others. 0 or -errno with err. */
-int xhp_file_check(const char *path, struct xhp_err *err);
+/* The payload name in a file name NAME.livepatch (malloc'd; "" for
+ * ".livepatch"), or NULL when fn does not end in .livepatch. */
+char *xhp_payload_stem(const char *fn);
 
 #endif

@@ -1399,11 +1399,31 @@ int xhp_payload_parse(const void *buf, size_t len, struct xhp_payload *p,
 	return rc;
 }
 
-int xhp_payload_load(const char *path, struct xhp_payload *p, void **data,
-		     size_t *len, struct xhp_err *err)
+/* An installed payload's file, as opened: owned by root (or by the user
+ * running the tool) and writable by nobody else. */
+static int check_installed(const struct stat *st, struct xhp_err *err)
+{
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		xhp_err_set(err, "is writable by %s (mode %04o): refusing to load it",
+			    st->st_mode & S_IWOTH ? "everyone" : "its group",
+			    (unsigned)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		xhp_err_set(err, "is owned by uid %u, not root: refusing to load it",
+			    (unsigned)st->st_uid);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Open, check and read path; everything is checked on the descriptor that
+ * is read, so nothing can be swapped in between. */
+static int load(const char *path, bool installed, struct xhp_payload *p, void **data,
+		size_t *len, struct xhp_err *err)
 {
 	struct stat st;
-	uint8_t *buf = NULL;
+	char *buf = NULL;
 	size_t got = 0;
 	int fd, rc;
 
@@ -1412,67 +1432,51 @@ int xhp_payload_load(const char *path, struct xhp_payload *p, void **data,
 		*data = NULL;
 	if (len)
 		*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		xhp_err_set(err, "cannot open: %s", strerror(-rc));
-		return rc;
-	}
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		xhp_err_set(err, "cannot stat: %s", strerror(-rc));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		xhp_err_set(err, "not a regular file");
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > XHP_PAYLOAD_MAX_SIZE) {
+	fd = xhp_open_regular(path, installed ? XHP_OPEN_NOFOLLOW : 0, &st, err);
+	if (fd == -ELOOP && installed)
+		xhp_err_set(err, "is a symbolic link: payloads must be regular files");
+	if (fd < 0)
+		return fd;
+	rc = installed ? check_installed(&st, err) : 0;
+	if (!rc && (uintmax_t)st.st_size > XHP_PAYLOAD_MAX_SIZE) {
 		rc = -EFBIG;
 		xhp_err_set(err, "file is %jd bytes, Xen accepts at most %u (2 MiB)",
 			    (intmax_t)st.st_size, XHP_PAYLOAD_MAX_SIZE);
-		goto out;
 	}
-	/* One byte more than expected, to notice a file that grew. */
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		rc = -ENOMEM;
-		xhp_err_set(err, "out of memory");
-		goto out;
-	}
-	while (got < (size_t)st.st_size + 1) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
+	if (!rc) {
+		rc = xhp_read_fd(fd, (size_t)st.st_size, &buf, &got);
+		if (rc == -EFBIG)
+			rc = -EAGAIN; /* it grew: reported below */
+		else if (rc < 0)
 			xhp_err_set(err, "read error: %s", strerror(-rc));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
 	}
-	if (got > (size_t)st.st_size) {
+	close(fd);
+	if ((!rc && got != (size_t)st.st_size) || rc == -EAGAIN) {
 		rc = -EAGAIN;
 		xhp_err_set(err, "file changed while being read");
-		goto out;
 	}
-	rc = xhp_payload_parse(buf, got, p, err);
-	if (rc)
-		goto out;
-	if (data) {
+	if (!rc)
+		rc = xhp_payload_parse(buf, got, p, err);
+	if (!rc && data) {
 		*data = buf;
 		buf = NULL;
 	}
-	if (len)
+	if (!rc && len)
 		*len = got;
-out:
 	free(buf);
-	close(fd);
 	return rc;
+}
+
+int xhp_payload_load(const char *path, struct xhp_payload *p, void **data,
+		     size_t *len, struct xhp_err *err)
+{
+	return load(path, false, p, data, len, err);
+}
+
+int xhp_payload_load_installed(const char *path, struct xhp_payload *p, void **data,
+			       size_t *len, struct xhp_err *err)
+{
+	return load(path, true, p, data, len, err);
 }
 
 void xhp_payload_free(struct xhp_payload *p)

@@ -92,11 +92,18 @@ struct xhp_payload {
 int xhp_payload_parse(const void *buf, size_t len, struct xhp_payload *p,
 		      struct xhp_err *err);
 
-/* Read and parse a file. Refuses files over 2 MiB (-EFBIG), non-regular
- * files. If data/len are non-NULL the file bytes are returned too (malloc'd,
- * caller frees) for upload. */
+/* Read and parse a file (opened with xhp_open_regular: a FIFO or a device
+ * never blocks it). Refuses files over 2 MiB (-EFBIG) and anything but a
+ * regular file (-EISDIR, -ENXIO). If data/len are non-NULL the file bytes
+ * are returned too (malloc'd, caller frees) for upload. */
 int xhp_payload_load(const char *path, struct xhp_payload *p, void **data,
 		     size_t *len, struct xhp_err *err);
+/* The same for an installed payload, with its checks made on the opened
+ * descriptor (never by path before opening): not a symbolic link (-ELOOP),
+ * owned by root or the running user and not writable by group or others
+ * (-EPERM). */
+int xhp_payload_load_installed(const char *path, struct xhp_payload *p, void **data,
+			       size_t *len, struct xhp_err *err);
 
 void xhp_payload_free(struct xhp_payload *p);
 

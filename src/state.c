@@ -316,7 +316,7 @@ int xhp_records_reconcile(struct xhp_records *rec, const struct xhp_loaded *load
 void xhp_apply_log(const char *fmt, ...)
 {
 	_cleanup_free_ char *path = xhp_asprintf("%s/apply.log", xhp_run_dir());
-	_cleanup_free_ char *msg = NULL;
+	_cleanup_free_ char *msg = NULL, *line = NULL;
 	char stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -333,9 +333,9 @@ void xhp_apply_log(const char *fmt, ...)
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (xhp_mkdir_p(xhp_run_dir(), 0755) < 0)
 		return;
-	f = fopen(path, "ae");
+	f = xhp_fopen_append(path);
 	if (!f)
 		return;
-	fprintf(f, "%s [%ld] %s\n", stamp, (long)getpid(), msg);
+	fprintf(f, "%s [%ld] %s\n", stamp, (long)getpid(), line = xhp_escape(msg));
 	fclose(f);
 }

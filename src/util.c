@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -158,32 +159,99 @@ int xhp_name_check(const char *name)
 
 /* ---- files ---------------------------------------------------------------- */
 
-int xhp_read_file(const char *path, char **buf, size_t *len, size_t max)
+static const char *file_kind(mode_t m)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	size_t got = 0, cap;
-	char *b;
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	return "of an unknown type";
+}
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if ((size_t)st.st_size > max)
-		return -EFBIG;
-	/* Read to EOF, not to st_size: /proc and /sys files report size 0. */
-	cap = (size_t)st.st_size + 1 > 4096 ? (size_t)st.st_size + 1 : 4096;
-	b = xhp_malloc(cap);
+/* 0 when st is a regular file, else the error with its words. */
+static int want_regular(const struct stat *st, struct xhp_err *err)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	xhp_err_set(err, "is %s, not a regular file", file_kind(st->st_mode));
+	return S_ISDIR(st->st_mode) ? -EISDIR : S_ISLNK(st->st_mode) ? -ELOOP : -ENXIO;
+}
+
+int xhp_open_regular(const char *path, unsigned flags, struct stat *st, struct xhp_err *err)
+{
+	bool nofollow = flags & XHP_OPEN_NOFOLLOW, append = flags & XHP_OPEN_APPEND;
+	int fd, r;
+
+	/* look first, so that a FIFO or a device is not even opened */
+	r = nofollow ? lstat(path, st) : stat(path, st);
+	if (r < 0 && !(append && errno == ENOENT)) {
+		r = -errno;
+		xhp_err_set(err, "%s", strerror(-r));
+		return r;
+	}
+	r = r < 0 ? 0 : want_regular(st, err);
+	if (r < 0)
+		return r;
+	fd = open(path, (append ? O_WRONLY | O_APPEND | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
+			O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0), 0644);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ELOOP && nofollow)
+			xhp_err_set(err, "is a symbolic link, not a regular file");
+		else
+			xhp_err_set(err, "%s", strerror(-r));
+		return r;
+	}
+	/* what counts is what was opened: the path may have changed since */
+	if (fstat(fd, st) < 0) {
+		r = -errno;
+		xhp_err_set(err, "%s", strerror(-r));
+		close(fd);
+		return r;
+	}
+	r = want_regular(st, err);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+FILE *xhp_fopen_append(const char *path)
+{
+	struct stat st;
+	int fd = xhp_open_regular(path, XHP_OPEN_APPEND, &st, NULL);
+	FILE *f;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	f = fdopen(fd, "a");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+int xhp_read_fd(int fd, size_t max, char **buf, size_t *len)
+{
+	size_t got = 0, cap = 4096;
+	char *b = xhp_malloc(cap);
+
 	for (;;) {
 		ssize_t r;
 
-		if (got + 1 >= cap) {
-			if (cap > max) {
-				free(b);
-				return -EFBIG;
-			}
+		if (got == cap - 1) {
+			if (got > max)
+				break;
 			cap *= 2;
 			b = xhp_realloc(b, cap);
 		}
@@ -209,6 +277,36 @@ int xhp_read_file(const char *path, char **buf, size_t *len, size_t max)
 	if (len)
 		*len = got;
 	return 0;
+}
+
+int xhp_read_file_err(const char *path, char **buf, size_t *len, size_t max, struct xhp_err *err)
+{
+	struct xhp_err e = { { 0 } };
+	struct stat st;
+	int fd, r;
+
+	fd = xhp_open_regular(path, 0, &st, &e);
+	if (fd < 0) {
+		r = fd;
+	} else {
+		r = (size_t)st.st_size > max ? -EFBIG : xhp_read_fd(fd, max, buf, len);
+		close(fd);
+		if (r == -EFBIG)
+			xhp_err_set(&e, "larger than %zu bytes", max);
+		else if (r < 0)
+			xhp_err_set(&e, "%s", strerror(-r));
+	}
+	if (r < 0 && err) {
+		_cleanup_free_ char *ep = xhp_escape(path);
+
+		xhp_err_set(err, "%s: %s", ep, e.msg);
+	}
+	return r;
+}
+
+int xhp_read_file(const char *path, char **buf, size_t *len, size_t max)
+{
+	return xhp_read_file_err(path, buf, len, max, NULL);
 }
 
 int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
@@ -248,6 +346,27 @@ int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t 
 		(void)fsync(fd);
 		close(fd);
 	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int xhp_dir_list(const char *dir, struct xhp_strv *out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			xhp_strv_add(out, de->d_name);
+	closedir(d);
+	if (out->n > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
 }
 

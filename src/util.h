@@ -31,10 +31,38 @@ char *xhp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "ROOT" + "/path" (ROOT NULL or "" or "/" means none). Malloc'd. */
 char *xhp_path_join(const char *root, const char *path);
 
-/* Read a whole (small) file. -errno. */
+/*
+ * Every file the tool reads is opened here, so that none can hang it or make
+ * it read what it should not: a FIFO, a device or a socket is refused before
+ * it is opened, and the open itself is O_NONBLOCK and O_NOCTTY (a FIFO swapped
+ * in between the check and the open does not block either). The opened
+ * descriptor is what is checked (fstat), never the path again: anything but a
+ * regular file is refused, -EISDIR for a directory and -ENXIO for the rest.
+ * With XHP_OPEN_NOFOLLOW a symbolic link as the last component is refused
+ * (-ELOOP). With XHP_OPEN_APPEND the file is opened for appending (a log),
+ * and created (0644) when missing. st receives the descriptor's stat; err
+ * (may be NULL) gets the reason in words ("is a FIFO, not a regular file").
+ * Returns the descriptor (O_CLOEXEC) or -errno.
+ */
+#define XHP_OPEN_NOFOLLOW 1u
+#define XHP_OPEN_APPEND 2u
+struct stat;
+int xhp_open_regular(const char *path, unsigned flags, struct stat *st, struct xhp_err *err);
+/* A log opened with XHP_OPEN_APPEND as a stdio stream, or NULL (errno). */
+FILE *xhp_fopen_append(const char *path);
+/* Read fd to its end (not to st_size: /proc files report 0). -EFBIG when it
+ * holds more than max bytes. *buf is NUL-terminated; *len excludes the NUL. */
+int xhp_read_fd(int fd, size_t max, char **buf, size_t *len);
+/* xhp_open_regular(path, 0) and xhp_read_fd: a whole (small) file. -errno. */
 int xhp_read_file(const char *path, char **buf, size_t *len, size_t max);
+/* xhp_read_file with the reason in err: "PATH: is a FIFO, not a regular file". */
+int xhp_read_file_err(const char *path, char **buf, size_t *len, size_t max, struct xhp_err *err);
 /* Write atomically: PATH.tmp.PID, fsync, rename, fsync dir. -errno. */
 int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/* The names in a folder but "." and "..", sorted (strcmp): out is added to.
+ * -errno from opendir. */
+struct xhp_strv;
+int xhp_dir_list(const char *dir, struct xhp_strv *out);
 /* mkdir -p with mode. -errno. */
 int xhp_mkdir_p(const char *path, mode_t mode);
 

@@ -80,6 +80,19 @@ cli_teardown() {
 }
 
 setUp() { cli_setup; }
+
+# cli_setup_chain: cli_setup, then the chain zz-base <- mm-middle applied, so
+# that "nothing changed" means something: BEFORE is its snapshot and N0 the
+# number of hypervisor actions so far.
+# shellcheck disable=SC2034 # BEFORE and N0 are for the test files
+cli_setup_chain() {
+	cli_setup
+	put zz-base mm-middle
+	xhp apply
+	[ "$RC" = 0 ] || fail "setUp: apply failed: $(_ctx)"
+	BEFORE=$(snapshot)
+	N0=$(nactions)
+}
 tearDown() { cli_teardown; }
 
 # policy LINES: the root's policy file: the sim backend plus LINES.

@@ -40,6 +40,8 @@ exec tests/lib/shunit-run.sh \
 	tests/cli/test_info.sh \
 	tests/cli/test_apply.sh \
 	tests/cli/test_bad_input.sh \
+	tests/cli/test_files.sh \
+	tests/cli/test_options.sh \
 	tests/cli/test_hv_errors.sh \
 	tests/cli/test_status.sh \
 	tests/cli/test_revert.sh \

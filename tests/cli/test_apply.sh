@@ -429,7 +429,7 @@ test_auto_never_fails() {
 test_unknown_option() {
 	xhp apply --force
 	assert_rc 1
-	assert_err_line "apply: unknown option --force"
+	assert_err_line "unknown option --force: usage: xen-hotpatch" " apply "
 }
 
 # shellcheck disable=SC1091

@@ -8,12 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 setUp() {
-	cli_setup
-	put zz-base mm-middle
-	xhp apply
-	[ "$RC" = 0 ] || fail "setUp: apply failed: $(_ctx)"
-	BEFORE=$(snapshot)
-	N0=$(nactions)
+	cli_setup_chain
 }
 
 # refused RC STRING...: apply exits RC with one stderr line holding each
@@ -120,7 +115,7 @@ test_group_writable_payload_file() {
 
 test_payload_not_a_regular_file() {
 	mkdir "$PD/aa-top.livepatch"
-	refused 1 "$PD/aa-top.livepatch: not a regular file"
+	refused 1 "$PD/aa-top.livepatch: is a directory, not a regular file"
 }
 
 # an already applied payload whose file became unsafe is never re-read: it
@@ -247,6 +242,36 @@ test_payload_dir_unreadable() {
 test_bad_policy_file() {
 	printf 'backend = sim:%s\nfrobnicate = yes\n' "$SIMD" >"$R/etc/xen-hotpatch/xen-hotpatch.conf"
 	refused 1 "$R/etc/xen-hotpatch/xen-hotpatch.conf:2"
+}
+
+# xen-hotpatch-mkpkg reads payloads with the tool: without it, it says so
+# (it used to say "a payload is not valid"). Not on PATH, it takes
+# /usr/sbin/xen-hotpatch (not on a user's PATH on Debian) when there is one.
+test_mkpkg_without_the_tool() {
+	mkdir "$T/bin"
+	ln -s "$(command -v dirname)" "$T/bin/dirname"
+	(unset XEN_HOTPATCH; PATH=$T/bin "$XHP_TOP/scripts/xen-hotpatch-mkpkg" --deb --outdir "$T" \
+		"$FX/zz-base.livepatch") >"$T/out" 2>"$T/err"
+	RC=$?
+	LAST="xen-hotpatch-mkpkg --deb zz-base.livepatch (PATH without xen-hotpatch)"
+	assert_rc 1
+	if [ -x /usr/sbin/xen-hotpatch ]; then
+		assert_err_lacks "not on PATH"
+	else
+		assert_err_line "xen-hotpatch-mkpkg: xen-hotpatch is not on PATH (it reads the payloads; install it, or set XEN_HOTPATCH): nothing built"
+	fi
+	for _t in "$T/nothing" "$T/bin" no-such-tool-xhp; do
+		XEN_HOTPATCH=$_t "$XHP_TOP/scripts/xen-hotpatch-mkpkg" --deb --outdir "$T" \
+			"$FX/zz-base.livepatch" >"$T/out" 2>"$T/err"
+		RC=$?
+		LAST="XEN_HOTPATCH=$_t xen-hotpatch-mkpkg --deb zz-base.livepatch"
+		assert_rc 1
+		case $_t in
+		*/*) assert_err_line "xen-hotpatch-mkpkg: XEN_HOTPATCH=$_t is not an executable file: nothing built" ;;
+		*) assert_err_line "xen-hotpatch-mkpkg: XEN_HOTPATCH=$_t is not on PATH: nothing built" ;;
+		esac
+	done
+	assertEquals "nothing built in $T" "" "$(find "$T" -maxdepth 1 -name '*.deb')"
 }
 
 # shellcheck disable=SC1091

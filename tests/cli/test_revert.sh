@@ -89,7 +89,7 @@ test_revert_loaded_not_applied() {
 test_revert_needs_a_name() {
 	xhp revert
 	assert_rc 1
-	assert_err_line "usage: xen-hotpatch revert NAME"
+	assert_err_line "usage: xen-hotpatch" " revert NAME"
 }
 
 # shellcheck disable=SC1091

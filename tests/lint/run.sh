@@ -96,4 +96,22 @@ opts=$(scripts/xen-hotpatch-mkpkg --help | grep -oE -- '(^| |\()--[a-z][a-z-]*' 
 # shellcheck disable=SC2086
 t "man/xen-hotpatch-mkpkg.1.pod names every option of xen-hotpatch-mkpkg --help" \
 	man_covers man/xen-hotpatch-mkpkg.1.pod $opts
+
+# ---- the Makefile's install rule ----------------------------------------------------
+# A source named in INSTALL_FILES that does not exist fails `make install`,
+# naming it, and nothing of that entry is installed.
+# shellcheck disable=SC2317 # called through t
+install_fails_on_missing() {
+	local d out
+	d=$(mktemp -d)
+	if out=$(make -s -C "$top" install DESTDIR="$d" \
+		INSTALL_FILES="policy/xen-hotpatch.conf:/etc/x.conf:0644 no/such/file:/usr/bin/nothing:0755" 2>&1); then
+		echo "make install exited 0 with a missing source"
+		rm -rf "$d"
+		return 1
+	fi
+	rm -rf "$d"
+	printf '%s\n' "$out" | grep -q 'no/such/file is missing' || { printf '%s\n' "$out"; return 1; }
+}
+t "make install fails naming a missing source" install_fails_on_missing
 finish

@@ -383,7 +383,10 @@ rx_initrd() {
 # with: `update-initramfs -c` run inside the dom0 root, whose
 # xen-hotpatch-initramfs-tools puts the tool and its init-bottom script in.
 # The root's initramfs-tools configuration takes only the modules a virtio
-# disk needs (MODULES=list: fast to build and to boot under TCG). Written to
+# disk needs (MODULES=list: fast to build and to boot under TCG), and fsck
+# for the ext4 root (FSTYPE: the build cannot probe /dev/vda), which checks
+# it before it is mounted, as on a Debian dom0: after the host died (s3) the
+# root disk, which has no journal, has bitmaps behind its inodes. Written to
 # OUT; cached like rx_initrd, KEY covering what the image is made of.
 rx_initrd_it() {
 	local r=$1 out=$2 key f img=/boot/initrd.img-$RX_KREL
@@ -396,11 +399,11 @@ rx_initrd_it() {
 			[ -f "$f" ] && sha1sum <"$f"
 		done
 	} | sha1sum | cut -c1-12)
-	if [ -s "$RX_CACHE/initrd-it-$key.img" ]; then
-		cp "$RX_CACHE/initrd-it-$key.img" "$out"
+	if [ -s "$RX_CACHE/initramfs-tools-$key.img" ]; then
+		cp "$RX_CACHE/initramfs-tools-$key.img" "$out"
 		return 0
 	fi
-	printf 'MODULES=list\nRESUME=none\n' >"$r/etc/initramfs-tools/conf.d/xhp-rx.conf"
+	printf 'MODULES=list\nRESUME=none\nFSTYPE=ext4\n' >"$r/etc/initramfs-tools/conf.d/xhp-rx.conf"
 	printf 'virtio_pci\nvirtio_blk\next4\n' >>"$r/etc/initramfs-tools/modules"
 	rx_chroot "$r" update-initramfs -c -k "$RX_KREL" >"$RX_WORK/update-initramfs.log" 2>&1
 	[ -s "$r$img" ] || {
@@ -408,8 +411,8 @@ rx_initrd_it() {
 		rx_die "update-initramfs failed in the dom0 root (log: ${RX_WORK#"$RX_TOP"/}/update-initramfs.log)"
 		return 1
 	}
-	rm -f "$RX_CACHE"/initrd-it-*.img
-	cp "$r$img" "$RX_CACHE/initrd-it-$key.img"
+	rm -f "$RX_CACHE"/initramfs-tools-*.img
+	cp "$r$img" "$RX_CACHE/initramfs-tools-$key.img"
 	mv "$r$img" "$out"
 }
 

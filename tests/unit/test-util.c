@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -25,7 +27,97 @@ static void read_file_of_proc(void **state)
 	free(b);
 	assert_int_equal(xhp_read_file("/proc/self/stat", &b, &n, 4), -EFBIG);
 	assert_int_equal(xhp_read_file("/nonexistent/x", &b, &n, 10), -ENOENT);
-	assert_int_equal(xhp_read_file("/proc", &b, &n, 10), -EINVAL);
+	assert_int_equal(xhp_read_file("/proc", &b, &n, 10), -EISDIR);
+}
+
+/* A FIFO, a device or a symbolic link where a file is expected: refused
+ * without blocking (a FIFO with no writer would block open() forever), and
+ * said in words. */
+static void read_file_never_blocks(void **state)
+{
+	char dir[] = "/tmp/xhp-util-XXXXXX", path[64], link[64];
+	struct xhp_err e = { { 0 } };
+	struct stat st;
+	char *b = NULL;
+	size_t n = 0;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10); /* a hang fails the test instead of the tier */
+	assert_int_equal(xhp_read_file_err(path, &b, &n, 100, &e), -ENXIO);
+	assert_non_null(strstr(e.msg, "/fifo: is a FIFO, not a regular file"));
+	assert_int_equal(xhp_read_file("/dev/null", &b, &n, 100), -ENXIO);
+	assert_int_equal(xhp_open_regular("/dev/null", 0, &st, &e), -ENXIO);
+	assert_string_equal(e.msg, "is a character device, not a regular file");
+	assert_int_equal(xhp_open_regular(dir, 0, &st, &e), -EISDIR);
+	assert_string_equal(e.msg, "is a directory, not a regular file");
+
+	/* a symbolic link: followed, unless XHP_OPEN_NOFOLLOW */
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink("/proc/self/stat", link), 0);
+	fd = xhp_open_regular(link, 0, &st, &e);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(xhp_open_regular(link, XHP_OPEN_NOFOLLOW, &st, &e), -ELOOP);
+	assert_string_equal(e.msg, "is a symbolic link, not a regular file");
+	alarm(0);
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void read_file_limits(void **state)
+{
+	char path[] = "/tmp/xhp-util-XXXXXX";
+	struct xhp_err e = { { 0 } };
+	char *b = NULL;
+	size_t n = 0;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "a\0b\n", 4), 4);
+	close(fd);
+	/* NULs are kept: the length says where the file ends */
+	assert_int_equal(xhp_read_file(path, &b, &n, 4), 0);
+	assert_int_equal(n, 4);
+	assert_memory_equal(b, "a\0b\n", 5);
+	free(b);
+	assert_int_equal(xhp_read_file_err(path, &b, &n, 3, &e), -EFBIG);
+	assert_non_null(strstr(e.msg, ": larger than 3 bytes"));
+	unlink(path);
+}
+
+static void dir_list_sorted(void **state)
+{
+	char dir[] = "/tmp/xhp-util-XXXXXX", p[64];
+	struct xhp_strv v = { 0 };
+	const char *names[] = { "b", "a", ".hidden", "c.conf" };
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < XHP_ARRAY_SIZE(names); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		assert_int_equal(mkdir(p, 0700), 0);
+	}
+	assert_int_equal(xhp_dir_list(dir, &v), 0);
+	assert_int_equal(v.n, 4);
+	assert_string_equal(v.v[0], ".hidden");
+	assert_string_equal(v.v[1], "a");
+	assert_string_equal(v.v[2], "b");
+	assert_string_equal(v.v[3], "c.conf");
+	for (i = 0; i < XHP_ARRAY_SIZE(names); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		rmdir(p);
+	}
+	rmdir(dir);
+	xhp_strv_free(&v);
+	assert_int_equal(xhp_dir_list("/nonexistent", &v), -ENOENT);
 }
 
 static void build_id_hex_round_trip(void **state)
@@ -196,6 +288,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(read_file_of_proc),
+		cmocka_unit_test(read_file_never_blocks),
+		cmocka_unit_test(read_file_limits),
+		cmocka_unit_test(dir_list_sorted),
 		cmocka_unit_test(build_id_hex_round_trip),
 		cmocka_unit_test(names),
 		cmocka_unit_test(errno_names),
