@@ -226,3 +226,66 @@ rb_nop_fit() {
 	done
 	return $rc
 }
+
+# ---- payloads built from source patches (xen-hotpatch-build payload) -------------
+
+# rb_built OUT: the payloads tests/builder/make-payloads.sh builds from the
+# patches of tests/builder/patches/ with the kit, and its expect.tsv (what dom0
+# sees once each is applied), into OUT; and OUT/refusals: for each patch the
+# builder must refuse, "NAME EXIT FILE-LEFT" and its words. Cached per kit and
+# per content of the patches and the builder.
+rb_built() {
+	local out=$1 key tmp r rc
+	key=$( {
+		echo "$XEN_BUILD_ID"
+		cat "$RX_TOP"/tests/builder/make-payloads.sh "$RX_TOP"/tests/builder/patches/*.patch \
+			"$RX_TOP"/scripts/build-payload.sh "$RX_TOP"/scripts/kit-lib.sh "$RX_TOP"/src/builder/*.[ch]
+		declare -f rb_built
+	} | sha1sum | cut -c1-12)
+	if [ ! -f "$RB_CACHE/built-$key/.complete" ]; then
+		tmp=$RB_CACHE/built-$key.tmp
+		rm -rf "$tmp"
+		mkdir -p "$tmp"
+		"$RX_TOP/tests/builder/make-payloads.sh" -o "$tmp" --kit "$KIT_DIR" >"$RX_WORK/built.log" 2>&1 ||
+			{ tail -n 5 "$RX_WORK/built.log"; rb_die "tests/builder/make-payloads.sh failed (${RX_WORK#"$RX_TOP"/}/built.log)"; return 1; }
+		for r in "$RX_TOP"/tests/builder/patches/refuse-*.patch; do
+			r=${r##*/}
+			r=${r%.patch}
+			"$RX_TOP/scripts/xen-hotpatch-build" payload --kit "$KIT_DIR" --name "rb-$r" \
+				--patch "$RX_TOP/tests/builder/patches/$r.patch" -o "$tmp/rb-$r.livepatch" >"$tmp/$r.out" 2>&1
+			rc=$?
+			printf '%s %s %s %s\n' "$r" "$rc" "$([ -e "$tmp/rb-$r.livepatch" ] && echo left || echo none)" \
+				"$(tr '\n' '|' <"$tmp/$r.out")" >>"$tmp/refusals"
+			rm -f "$tmp/$r.out" "$tmp/rb-$r.livepatch"
+		done
+		for r in "$RB_CACHE"/built-*; do
+			[ "$r" = "$tmp" ] || rm -rf "$r"
+		done
+		touch "$tmp/.complete"
+		mv "$tmp" "$RB_CACHE/built-$key"
+	fi
+	rm -rf "$out"
+	cp -r "$RB_CACHE/built-$key" "$out"
+}
+
+# rb_built_debs BUILT DIR: the payload packages (xen-hotpatch-mkpkg --deb) in
+# two flat apt repositories: DIR/rb-repo1 holds xen-hotpatch-rb-extra 1
+# (xhp-extra), xen-hotpatch-rb-compiled-by 1 (xhp-compiled-by, on xhp-extra),
+# xen-hotpatch-rb-hooks 1 and xen-hotpatch-rb-prepost 1; DIR/rb-repo2 the same
+# plus the vendor's cumulative update: xen-hotpatch-rb-extra 2 (xhp-cumulative),
+# renaming xen-hotpatch-rb-compiled-by away. Output in DIR/built-debs.log.
+rb_built_debs() {
+	local b=$1 d=$2
+	rm -rf "$d/rb-repo1" "$d/rb-repo2"
+	{
+		rx_mkpkg deb "$d/rb-repo1" xen-hotpatch-rb-extra 1 "$b/xhp-extra.livepatch" &&
+		rx_mkpkg deb "$d/rb-repo1" xen-hotpatch-rb-compiled-by 1 "$b/xhp-compiled-by.livepatch" &&
+		rx_mkpkg deb "$d/rb-repo1" xen-hotpatch-rb-hooks 1 "$b/xhp-hooks.livepatch" &&
+		rx_mkpkg deb "$d/rb-repo1" xen-hotpatch-rb-prepost 1 "$b/xhp-prepost.livepatch" &&
+		cp -r "$d/rb-repo1" "$d/rb-repo2" &&
+		rx_mkpkg deb "$d/rb-repo2" xen-hotpatch-rb-extra 2 --obsoletes xen-hotpatch-rb-compiled-by \
+			"$b/xhp-cumulative.livepatch" &&
+		(cd "$d/rb-repo1" && dpkg-scanpackages . >Packages 2>/dev/null) &&
+		(cd "$d/rb-repo2" && dpkg-scanpackages . >Packages 2>/dev/null)
+	} >"$d/built-debs.log" 2>&1
+}

@@ -98,10 +98,50 @@ for p in $RB_TESTS; do
 	if [ "$fit_rc" = 0 ]; then ok "fit-$p: ${FIT_OUT:-no NOP entry}"; else ko "fit-$p: exit $fit_rc: $FIT_OUT"; fi
 done
 
-# ---- the dom0 disk ------------------------------------------------------------------
-step "the project's packages (make deb), the dom0 root"
 PKG=$RX_WORK/pkg
 mkdir -p "$PKG"
+
+# ---- payloads from source patches ----------------------------------------------------
+# rb_refusal NAME EXIT LEFT WORDS: the builder refused tests/builder/patches/NAME.patch:
+# exit 1, nothing written, one line naming a file the patch touches
+rb_refusal() {
+	local files f named=""
+	files=$(sed -n 's|^+++ b/||p' "$RX_TOP/tests/builder/patches/$1.patch")
+	for f in $files; do
+		case $4 in *"$f"*) named=$f ;; esac
+	done
+	if [ "$2" = 1 ] && [ "$3" = none ] && [ -n "$named" ] && [ "$(tr '|' '\n' <<<"$4" | grep -c .)" = 1 ]; then
+		ok "built/refused-$1: exit 1, nothing written: ${4%|}"
+	else
+		ko "built/refused-$1: exit $2 (want 1), output $3 (want none), words (one line naming one of: $files): $4"
+	fi
+}
+RB_HAVE_BUILT=0
+if [ -f "$RX_TOP/scripts/build-payload.sh" ] && [ -x "$RX_TOP/tests/builder/make-payloads.sh" ]; then
+	step "payloads from source patches: xen-hotpatch-build payload with the kit (cached)"
+	if rb_built "$RX_WORK/built"; then
+		while read -r r rc left words; do
+			rb_refusal "$r" "$rc" "$left" "$words"
+		done <"$RX_WORK/built/refusals"
+		while read -r p _; do
+			[ -f "$RX_WORK/built/$p.livepatch" ] || continue
+			t "built/$p: xen-hotpatch info reads it, for hypervisor $RX_XEN_ID" \
+				[ "$("$XHP_HOST" info --query xen_depends "$RX_WORK/built/$p.livepatch" 2>&1)" = "$RX_XEN_ID" ]
+		done <"$RX_WORK/built/expect.tsv"
+		if rb_built_debs "$RX_WORK/built" "$PKG"; then
+			RB_HAVE_BUILT=1
+		else
+			ko "built/packages: xen-hotpatch-mkpkg --deb of the built payloads failed: $(tail -n 3 "$PKG/built-debs.log")"
+		fi
+	else
+		ko "built/payloads: tests/builder/make-payloads.sh failed with the kit"
+	fi
+else
+	ko "built: blocked: xen-hotpatch-build payload is not on this branch (scripts/build-payload.sh, tests/builder/make-payloads.sh)"
+fi
+
+# ---- the dom0 disk ------------------------------------------------------------------
+step "the project's packages (make deb), the dom0 root"
 rx_proj_debs "$PKG" >"$PKG/debs.log" 2>&1 || stop "make deb failed: $(tail -n 3 "$PKG/debs.log")"
 ROOT=$RX_WORK/root
 IMG=$RX_WORK/dom0.img
@@ -109,6 +149,11 @@ rx_root_init "$ROOT" || stop "could not unpack the dom0 base"
 rx_root_proj_debs "$ROOT" "$PKG/root-debs.log" ||
 	stop "apt-get install of the project's .debs in the dom0 root failed: $(tail -n 3 "$PKG/root-debs.log")"
 install -m 0644 "$RB_HERE/stages.sh" "$ROOT/xhp-rx/custom.sh"
+if [ "$RB_HAVE_BUILT" = 1 ]; then
+	cp -r "$PKG/rb-repo1" "$PKG/rb-repo2" "$ROOT/xhp-rx/"
+	mkdir -p "$ROOT/xhp-rx/built"
+	cp "$RX_WORK/built/expect.tsv" "$ROOT/xhp-rx/built/"
+fi
 {
 	echo "RX_XEN_ID=$RX_XEN_ID"
 	echo "RX_MODE=deb"
@@ -158,4 +203,20 @@ serial x1 noapply-in-xen "Xen's log: the apply action hook failed" 'xen_action_h
 serial x1 norevert-in-xen "Xen's log: the revert action hook failed" 'xen_action_hooks_norevert finished REVERT with rc=-22'
 no_serial x1 no-clash-upload "no upload Xen had to refuse for a duplicate new symbol" 'duplicate new symbol'
 no_serial x1 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
+
+if [ "$RB_HAVE_BUILT" = 1 ]; then
+	step "boot y1: payloads built from source patches, packaged, installed with apt"
+	rx_boot y1 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=built"
+	rb_collect y1 $?
+	serial y1 cumulative-replace-in-xen "Xen replaced the stack with the cumulative payload in one action" \
+		'xhp-cumulative finished REPLACE with rc=0'
+	step "boot y2: the same disk again; hooks built from source"
+	rx_boot y2 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=rebooted"
+	rb_collect y2 $?
+	serial y2 built-load-hook "the load hook built from source ran" 'xen-hotpatch: hooks payload applied'
+	serial y2 built-unload-hook "the unload hook built from source ran" 'xen-hotpatch: hooks payload reverted'
+	serial y2 built-pre-apply-hook "the pre-apply hook built from source ran" 'xen-hotpatch: xhp-prepost: pre-apply'
+	serial y2 built-post-revert-hook "the post-revert hook built from source ran" 'xen-hotpatch: xhp-prepost: post-revert'
+	no_serial y2 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
+fi
 done_tier

@@ -339,10 +339,115 @@ rb_stage_xentests() {
 	done
 }
 
+# ---- payloads built from source patches (issue 9) ---------------------------------
+# /xhp-rx/built/expect.tsv (tests/builder/make-payloads.sh): NAME STACKS-ON
+# CHECK WHAT, CHECK "file=PATH=VALUE" (VALUE ending in * is a prefix)
+RB_EXPECT=/xhp-rx/built/expect.tsv
+
+# rb_want NAME: "PATH VALUE" of NAME's file check (nothing for another kind)
+rb_want() {
+	awk -F'\t' -v n="$1" '$1 == n && $3 ~ /^file=/ { c = substr($3, 6); i = index(c, "=");
+		print substr(c, 1, i - 1), substr(c, i + 1); exit }' "$RB_EXPECT"
+}
+
+# rb_seen NAME: NAME's effect is what dom0 reads now
+rb_seen() {
+	_w=$(rb_want "$1")
+	[ -n "$_w" ] || return 2
+	_v=${_w#* }
+	_have=$(cat "${_w%% *}" 2>/dev/null)
+	case $_v in
+	*'*') case $_have in "${_v%\*}"*) return 0 ;; *) return 1 ;; esac ;;
+	*) [ "$_have" = "$_v" ] ;;
+	esac
+}
+
+# rb_effects CHECK "ON..." "OFF...": dom0 sees the effect of each payload of ON
+# and of none of OFF
+rb_effects() {
+	_why="" _all=""
+	for _p in $2; do
+		rb_seen "$_p" || _why="$_why $_p's effect missing ($(rb_want "$_p" | cut -d' ' -f1) reads '$(cat "$(rb_want "$_p" | cut -d' ' -f1)" 2>/dev/null)');"
+		_all="$_all $_p"
+	done
+	for _p in $3; do
+		! rb_seen "$_p" || _why="$_why $_p's effect still there;"
+	done
+	if [ -z "$_why" ]; then result "$1" PASS "seen:${_all:- none}; not seen: ${3:-none}"; else result "$1" FAIL "$_why"; fi
+}
+
+rb_apt() { # rb_apt ARGS...: apt-get (through scenarios.sh's apt_q): RC, OUT
+	apt_q "$@"
+}
+
+# what `dpkg -l` has of the tier's payload packages: NAME=VERSION ...
+rb_pkgs() {
+	dpkg-query -W -f '${Package}=${Version} ${db:Status-Abbrev}\n' 'xen-hotpatch-rb-*' 2>/dev/null |
+		awk '$2 == "ii" { printf "%s%s", sep, $1; sep = " " }'
+}
+
+rb_stage_built() {
+	RB_STOCK=$FIRST_EXTRA
+	_extra=$(rb_want xhp-extra | cut -d' ' -f2-)
+	echo "deb [trusted=yes] file:/xhp-rx/rb-repo1 ./" >/etc/apt/sources.list
+	rb_apt update
+	# the top of a stack pulls in the one below it (build-id relations)
+	rb_apt install xen-hotpatch-rb-compiled-by
+	rb_outcome built-install-stack 0 'apply xhp-extra \.\.\. done' 'apply xhp-compiled-by \.\.\. done'
+	rb_state built-stack-applied "xhp-extra xhp-compiled-by" "$_extra"
+	rb_effects built-stack-effects "xhp-extra xhp-compiled-by" ""
+	rb_apt remove xen-hotpatch-rb-compiled-by
+	rb_outcome built-remove-top 0 'revert xhp-compiled-by \.\.\. done' '!revert xhp-extra'
+	rb_state built-top-reverted xhp-extra "$_extra"
+	rb_effects built-top-reverted-effects xhp-extra xhp-compiled-by
+	rb_apt install xen-hotpatch-rb-compiled-by
+	rb_state built-stack-again "xhp-extra xhp-compiled-by" "$_extra"
+	# the vendor's cumulative update: one REPLACE, the stack it replaces unloaded
+	echo "deb [trusted=yes] file:/xhp-rx/rb-repo2 ./" >/etc/apt/sources.list
+	rb_apt update
+	rb_apt install xen-hotpatch-rb-extra
+	rb_outcome built-cumulative-upgrade 0 'replace .*xhp-cumulative \.\.\. done' '!revert xhp-'
+	rb_state built-cumulative-applied xhp-cumulative "$_extra"
+	rb_effects built-cumulative-effects "xhp-extra xhp-changeset xhp-date-count" xhp-compiled-by
+	check built-cumulative-packages "installed payload packages: $(rb_pkgs)" [ "$(rb_pkgs)" = "xen-hotpatch-rb-extra=2-1" ]
+	rb_status
+	rb_outcome built-cumulative-in-sync 0 'xhp-cumulative'
+}
+
+# the same disk booted again: the initramfs hook reapplied the cumulative payload
+rb_stage_rebooted() {
+	RB_STOCK=$FIRST_EXTRA
+	check rebooted-before-pid1 "applied when the real root's first process started: [$FIRST_APPLIED]" \
+		[ "$FIRST_APPLIED" = xhp-cumulative ]
+	rb_state rebooted-applied xhp-cumulative "$(rb_want xhp-extra | cut -d' ' -f2-)"
+	rb_effects rebooted-effects "xhp-extra xhp-changeset xhp-date-count" xhp-compiled-by
+	# new statics at work: the counter in xen_compile_date() counts every read
+	_d1=$(cat /sys/hypervisor/compilation/compile_date)
+	_d2=$(cat /sys/hypervisor/compilation/compile_date)
+	check rebooted-new-statics "two reads: '$_d1', '$_d2'" [ "$_d1" != "$_d2" ]
+	rb_status
+	rb_outcome rebooted-in-sync 0
+	rb_apt remove xen-hotpatch-rb-extra
+	rb_outcome built-removed 0 'revert xhp-cumulative \.\.\. done'
+	rb_state built-removed-stock "" "$RB_STOCK"
+	rb_effects built-removed-effects "" "xhp-extra xhp-changeset xhp-date-count xhp-compiled-by"
+	# hooks built from source: load/unload hooks, then pre-apply/post-revert
+	for _h in hooks prepost; do
+		rb_apt install "xen-hotpatch-rb-$_h"
+		rb_outcome "built-$_h-install" 0 "apply xhp-$_h \.\.\. done"
+		rb_state "built-$_h-applied" "xhp-$_h" "$RB_STOCK"
+		rb_apt remove "xen-hotpatch-rb-$_h"
+		rb_outcome "built-$_h-remove" 0 "revert xhp-$_h \.\.\. done"
+		rb_state "built-$_h-gone" "" "$RB_STOCK"
+	done
+}
+
 stage_custom_body() {
 	_rb=$(sed -n 's/.*xhp_rb\.stage=\([^ ]*\).*/\1/p' /proc/cmdline)
 	case $_rb in
 	xentests) rb_stage_xentests ;;
+	built) rb_stage_built ;;
+	rebooted) rb_stage_rebooted ;;
 	*) result realbuild-stage FAIL "no realbuild stage '$_rb'" ;;
 	esac
 	info realbuild-stage-complete "$_rb"
