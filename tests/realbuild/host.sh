@@ -269,19 +269,20 @@ rb_built() {
 }
 
 # rb_built_debs BUILT DIR: the payload packages (xen-hotpatch-mkpkg --deb) in
-# two flat apt repositories: DIR/rb-repo1 holds xen-hotpatch-rb-extra 1
-# (xhp-extra), xen-hotpatch-rb-compiled-by 1 (xhp-compiled-by, on xhp-extra),
-# xen-hotpatch-rb-hooks 1 and xen-hotpatch-rb-prepost 1; DIR/rb-repo2 the same
-# plus the vendor's cumulative update: xen-hotpatch-rb-extra 2 (xhp-cumulative),
+# two flat apt repositories: DIR/rb-repo1 holds xen-hotpatch-rb-X 1 for each
+# built payload xhp-X but the cumulative one (xen-hotpatch-rb-compiled-by's
+# payload stacks on xen-hotpatch-rb-extra's); DIR/rb-repo2 the same plus the
+# vendor's cumulative update: xen-hotpatch-rb-extra 2 (xhp-cumulative),
 # renaming xen-hotpatch-rb-compiled-by away. Output in DIR/built-debs.log.
 rb_built_debs() {
-	local b=$1 d=$2
+	local b=$1 d=$2 f p
 	rm -rf "$d/rb-repo1" "$d/rb-repo2"
 	{
-		rx_mkpkg deb "$d/rb-repo1" xen-hotpatch-rb-extra 1 "$b/xhp-extra.livepatch" &&
-		rx_mkpkg deb "$d/rb-repo1" xen-hotpatch-rb-compiled-by 1 "$b/xhp-compiled-by.livepatch" &&
-		rx_mkpkg deb "$d/rb-repo1" xen-hotpatch-rb-hooks 1 "$b/xhp-hooks.livepatch" &&
-		rx_mkpkg deb "$d/rb-repo1" xen-hotpatch-rb-prepost 1 "$b/xhp-prepost.livepatch" &&
+		for f in "$b"/xhp-*.livepatch; do
+			p=$(basename "$f" .livepatch)
+			[ "$p" = xhp-cumulative ] && continue
+			rx_mkpkg deb "$d/rb-repo1" "xen-hotpatch-rb-${p#xhp-}" 1 "$f" || return 1
+		done
 		cp -r "$d/rb-repo1" "$d/rb-repo2" &&
 		rx_mkpkg deb "$d/rb-repo2" xen-hotpatch-rb-extra 2 --obsoletes xen-hotpatch-rb-compiled-by \
 			"$b/xhp-cumulative.livepatch" &&

@@ -431,15 +431,39 @@ rb_stage_rebooted() {
 	rb_outcome built-removed 0 'revert xhp-cumulative \.\.\. done'
 	rb_state built-removed-stock "" "$RB_STOCK"
 	rb_effects built-removed-effects "" "xhp-extra xhp-changeset xhp-date-count xhp-compiled-by"
-	# hooks built from source: load/unload hooks, then pre-apply/post-revert
-	for _h in hooks prepost; do
-		rb_apt install "xen-hotpatch-rb-$_h"
-		rb_outcome "built-$_h-install" 0 "apply xhp-$_h \.\.\. done"
-		rb_state "built-$_h-applied" "xhp-$_h" "$RB_STOCK"
-		rb_apt remove "xen-hotpatch-rb-$_h"
-		rb_outcome "built-$_h-remove" 0 "revert xhp-$_h \.\.\. done"
-		rb_state "built-$_h-gone" "" "$RB_STOCK"
+	# each other payload that stacks on the hypervisor, alone: installed,
+	# its effect seen (when dom0 can read one), removed
+	awk -F'\t' '$2 == "hypervisor" && $3 != "refused" && $1 != "xhp-extra" && $1 != "xhp-cumulative" { print $1 }' \
+		"$RB_EXPECT" | while read -r _p; do
+		rb_alone "$_p"
 	done
+}
+
+# rb_alone PAYLOAD: its package installed with apt on an empty stack, removed
+rb_alone() {
+	_k=xen-hotpatch-rb-${1#xhp-}
+	rb_apt install "$_k"
+	rb_outcome "built-$1-install" 0 "apply $1 \\.\\.\\. done"
+	rb_state "built-$1-applied" "$1" "$(rb_seen_extra "$1")"
+	if [ -n "$(rb_want "$1")" ]; then
+		rb_effects "built-$1-effect" "$1" ""
+	fi
+	rb_apt remove "$_k"
+	rb_outcome "built-$1-remove" 0 "revert $1 \\.\\.\\. done"
+	rb_state "built-$1-gone" "" "$RB_STOCK"
+	if [ -n "$(rb_want "$1")" ]; then
+		rb_effects "built-$1-effect-gone" "" "$1"
+	fi
+	sync
+}
+
+# rb_seen_extra PAYLOAD: the version's extra string while PAYLOAD alone is
+# applied: what its check says when it checks that file, else the stock one
+rb_seen_extra() {
+	case $(rb_want "$1") in
+	"$EXTRA "*) rb_want "$1" | cut -d' ' -f2- ;;
+	*) printf '%s\n' "$RB_STOCK" ;;
+	esac
 }
 
 stage_custom_body() {
