@@ -46,21 +46,28 @@ rb_hypervisor() {
 }
 
 # The kit: build/cache/kits/<build-id>, made once by `xen-hotpatch-build kit
-# --debian` (downloads cached in build/cache/xen-hotpatch-build).
+# --debian` through tests/kit/lib.sh (the kit tier's cache) when that is there.
 rb_kit() {
-	local kit=$RB_KITS/$RX_XEN_ID build=$RX_TOP/scripts/xen-hotpatch-build
-	if [ ! -f "$kit/kit.env" ]; then
-		[ -f "$RX_TOP/scripts/build-kit.sh" ] ||
-			{ rb_die "no kit at ${kit#"$RX_TOP"/} and no kit builder (scripts/build-kit.sh: xen-hotpatch-build kit is not on this branch)"; return 1; }
-		rb_say "making the kit: xen-hotpatch-build kit --debian $RB_XEN_VER (once; a hypervisor build)"
-		mkdir -p "$RB_KITS"
-		"$build" kit --debian "$RB_XEN_VER" -o "$kit" --cache "$RX_TOP/build/cache/xen-hotpatch-build" \
-			>"$RX_WORK/kit.log" 2>&1 ||
-			{ tail -n 5 "$RX_WORK/kit.log"; rb_die "xen-hotpatch-build kit --debian $RB_XEN_VER failed"; return 1; }
+	local kit=$RB_KITS/$RX_XEN_ID
+	if [ -f "$RX_TOP/tests/kit/lib.sh" ]; then
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		kit=$(rb_kit_lib 'kit_test_debian "$1" >&2 && echo "$KIT"' "$RB_XEN_VER") ||
+			{ rb_die "xen-hotpatch-build kit --debian $RB_XEN_VER failed (tests/kit/lib.sh)"; return 1; }
+	elif [ ! -f "$kit/kit.env" ]; then
+		rb_die "no kit at ${kit#"$RX_TOP"/} and no kit builder on this branch (tests/kit/lib.sh)"
+		return 1
 	fi
 	# shellcheck source=scripts/kit-lib.sh
 	. "$RX_TOP/scripts/kit-lib.sh"
 	XHP_PROG=realbuild kit_load "$kit"
+}
+
+# rb_kit_lib SCRIPT ARG...: bash -c SCRIPT with tests/kit/lib.sh sourced (in a
+# shell of its own: kit-lib.sh forgets every KIT_* variable when it loads a kit)
+rb_kit_lib() {
+	local script=$1
+	shift
+	XHP_TOP=$RX_TOP bash -c ". \"\$XHP_TOP/tests/kit/lib.sh\" && $script" rb-kit "$@"
 }
 
 # rb_insns SYMS ADDR SIZE: the offsets of the instructions in [ADDR, ADDR+SIZE)
@@ -289,4 +296,35 @@ rb_built_debs() {
 		(cd "$d/rb-repo1" && dpkg-scanpackages . >Packages 2>/dev/null) &&
 		(cd "$d/rb-repo2" && dpkg-scanpackages . >Packages 2>/dev/null)
 	} >"$d/built-debs.log" 2>&1
+}
+
+# ---- the hypervisor spec/xen-livepatch.spec.in builds -------------------------------
+
+# rb_rpm_xen OUT: the xen-livepatch RPM and its kit subpackage (tests/kit/lib.sh's
+# kit_test_xen_rpm: `make xen-livepatch-rpm`, cached); its hypervisor image,
+# and OUT/xhp-rpm-extra.livepatch built from its kit with patches/extra-rb.patch.
+# Sets RB_RPM_ELF, RB_RPM_ID, RB_RPM_KIT.
+rb_rpm_xen() {
+	local out=$1 dir rpm d id
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	read -r dir RB_RPM_ID RB_RPM_KIT < <(rb_kit_lib 'kit_test_debian "$1" >&2 && kit_test_xen_rpm >&2 &&
+		echo "$XEN_RPM_DIR $XEN_RPM_ID $XEN_RPM_KIT"' "$RB_XEN_VER" 2>"$RX_WORK/xen-rpm.log")
+	[ -n "${RB_RPM_KIT:-}" ] ||
+		{ tail -n 5 "$RX_WORK/xen-rpm.log"; rb_die "make xen-livepatch-rpm failed (${RX_WORK#"$RX_TOP"/}/xen-rpm.log)"; return 1; }
+	RB_RPM_ELF=$RB_CACHE/xen-rpm-$RB_RPM_ID.elf
+	if [ ! -s "$RB_RPM_ELF" ]; then
+		rpm=$(find "$dir/RPMS" -name 'xen-livepatch-[0-9]*.rpm' | head -n 1)
+		d=$(mktemp -d)
+		(cd "$d" && rpm2cpio "$rpm" | cpio -idm --quiet) && zcat "$d"/boot/xen-*.gz >"$RB_RPM_ELF.tmp" &&
+			mv "$RB_RPM_ELF.tmp" "$RB_RPM_ELF"
+		rm -rf "$d" "$RB_RPM_ELF.tmp"
+	fi
+	id=$(readelf -n "$RB_RPM_ELF" 2>/dev/null | sed -n 's/^ *Build ID: *\([0-9a-f]*\)$/\1/p' | head -n 1)
+	[ "${id:-none}" = "$RB_RPM_ID" ] ||
+		{ rb_die "the xen-livepatch RPM's hypervisor has build-id '$id', its kit $RB_RPM_ID"; return 1; }
+	rm -rf "$out"
+	mkdir -p "$out"
+	"$RX_TOP/scripts/xen-hotpatch-build" payload --kit "$RB_RPM_KIT" --patch "$RX_TOP/tests/realbuild/patches/extra-rb.patch" \
+		--name xhp-rpm-extra -o "$out/xhp-rpm-extra.livepatch" >"$RX_WORK/rpm-payload.log" 2>&1 ||
+		{ tail -n 3 "$RX_WORK/rpm-payload.log"; rb_die "xen-hotpatch-build payload with the RPM's kit failed"; return 1; }
 }

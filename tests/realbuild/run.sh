@@ -136,6 +136,27 @@ else
 	ko "built: blocked: xen-hotpatch-build payload is not on this branch (scripts/build-payload.sh, tests/builder/make-payloads.sh)"
 fi
 
+# ---- the hypervisor the RPM spec builds, and a payload from its kit -------------------
+RB_HAVE_RPMXEN=0
+if [ -f "$RX_TOP/tests/kit/lib.sh" ] && [ -f "$RX_TOP/spec/xen-livepatch.spec.in" ] && [ "$RB_HAVE_BUILT" = 1 ]; then
+	step "the hypervisor of spec/xen-livepatch.spec.in (make xen-livepatch-rpm, cached), a payload from its kit"
+	if rb_rpm_xen "$RX_WORK/rpmxen"; then
+		ok "rpmxen/hypervisor: the xen-livepatch RPM's hypervisor has its kit's build-id $RB_RPM_ID"
+		t "rpmxen/payload: xhp-rpm-extra, built from that kit, is for hypervisor $RB_RPM_ID" \
+			[ "$("$XHP_HOST" info --query xen_depends "$RX_WORK/rpmxen/xhp-rpm-extra.livepatch" 2>&1)" = "$RB_RPM_ID" ]
+		if rx_mkpkg deb "$PKG/rb-repo-rpm" xen-hotpatch-rb-rpm-extra 1 "$RX_WORK/rpmxen/xhp-rpm-extra.livepatch" \
+			>"$PKG/rpm-debs.log" 2>&1 && (cd "$PKG/rb-repo-rpm" && dpkg-scanpackages . >Packages 2>/dev/null); then
+			RB_HAVE_RPMXEN=1
+		else
+			ko "rpmxen/package: xen-hotpatch-mkpkg --deb failed: $(tail -n 3 "$PKG/rpm-debs.log")"
+		fi
+	else
+		ko "rpmxen: the RPM spec's hypervisor or a payload from its kit could not be made"
+	fi
+else
+	ko "rpmxen: blocked: needs spec/xen-livepatch.spec.in and tests/kit/lib.sh (kit) and xen-hotpatch-build payload (builder) on this branch"
+fi
+
 # ---- the dom0 disk ------------------------------------------------------------------
 step "the project's packages (make deb), the dom0 root"
 rx_proj_debs "$PKG" >"$PKG/debs.log" 2>&1 || stop "make deb failed: $(tail -n 3 "$PKG/debs.log")"
@@ -150,9 +171,11 @@ if [ "$RB_HAVE_BUILT" = 1 ]; then
 	mkdir -p "$ROOT/xhp-rx/built"
 	cp "$RX_WORK/built/expect.tsv" "$ROOT/xhp-rx/built/"
 fi
+[ "$RB_HAVE_RPMXEN" = 0 ] || cp -r "$PKG/rb-repo-rpm" "$ROOT/xhp-rx/"
 {
 	echo "RX_XEN_ID=$RX_XEN_ID"
 	echo "RX_MODE=deb"
+	echo "RB_RPM_ID=${RB_RPM_ID:-}"
 } >"$ROOT/xhp-rx/config"
 mods=""
 [ -d "$ROOT/usr/lib/dracut/modules.d/95xen-hotpatch" ] && mods=xen-hotpatch
@@ -222,5 +245,11 @@ if [ "$RB_HAVE_BUILT" = 1 ]; then
 		esac
 	done <"$RX_WORK/built/expect.tsv"
 	no_serial y2 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
+fi
+if [ "$RB_HAVE_RPMXEN" = 1 ]; then
+	step "boot z1: the hypervisor the RPM spec built, a payload from its own kit"
+	RX_XEN_ELF=$RB_RPM_ELF rx_boot z1 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=rpmxen"
+	rb_collect z1 $?
+	no_serial z1 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
 fi
 done_tier

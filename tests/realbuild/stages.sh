@@ -466,12 +466,33 @@ rb_seen_extra() {
 	esac
 }
 
+# ---- the hypervisor the RPM spec built (spec/xen-livepatch.spec.in) -------------------
+# xhp-rpm-extra, built from that hypervisor's own kit, appends "-rb" to the
+# version's extra string (as dom0 reads it: 15 characters at most)
+rb_stage_rpmxen() {
+	RB_STOCK=$FIRST_EXTRA
+	_id=$(od -An -tx1 -v /sys/hypervisor/properties/buildid 2>/dev/null | tr -d ' \n')
+	check rpmxen-hypervisor "running build-id $_id, the RPM's kit $RB_RPM_ID" [ "$_id" = "$RB_RPM_ID" ]
+	check rpmxen-empty "loaded at boot: [$(rb_names "")]" [ -z "$(rb_names "")" ]
+	echo "deb [trusted=yes] file:/xhp-rx/rb-repo-rpm ./" >/etc/apt/sources.list
+	rb_apt update
+	rb_apt install xen-hotpatch-rb-rpm-extra
+	rb_outcome rpmxen-install 0 'apply xhp-rpm-extra \.\.\. done'
+	rb_state rpmxen-applied xhp-rpm-extra "$(printf '%.15s' "$RB_STOCK-rb")"
+	rb_status
+	rb_outcome rpmxen-in-sync 0 'xhp-rpm-extra'
+	rb_apt remove xen-hotpatch-rb-rpm-extra
+	rb_outcome rpmxen-remove 0 'revert xhp-rpm-extra \.\.\. done'
+	rb_state rpmxen-removed "" "$RB_STOCK"
+}
+
 stage_custom_body() {
 	_rb=$(sed -n 's/.*xhp_rb\.stage=\([^ ]*\).*/\1/p' /proc/cmdline)
 	case $_rb in
 	xentests) rb_stage_xentests ;;
 	built) rb_stage_built ;;
 	rebooted) rb_stage_rebooted ;;
+	rpmxen) rb_stage_rpmxen ;;
 	*) result realbuild-stage FAIL "no realbuild stage '$_rb'" ;;
 	esac
 	info realbuild-stage-complete "$_rb"
