@@ -10,11 +10,24 @@
 #                xen-syms: xen_nop's NOP ends inside the return-thunk jump that
 #                ends xen_minor_version in Debian's build (not fit: never
 #                installed), xen_nop_fit is the test as it means to be
-#   boot x1      (stages.sh xentests) every test payload through xen-hotpatch
+#   boot b1      (stages.sh xentests) every test payload through xen-hotpatch
 #                as an operator drives it: chain, REPLACE, NOP, expectations,
 #                vetoing pre/post hooks retried, action hooks, hooks-only,
 #                no xen_depends, clashing new symbols, an independent payload
-#                staying when the cumulative one below it leaves
+#                staying when the cumulative one below it leaves; then (built)
+#                payloads built from source patches by xen-hotpatch-build
+#                payload with the kit (tests/builder/make-payloads.sh, cached;
+#                the patches it must refuse checked on the host), packaged with
+#                xen-hotpatch-mkpkg --deb: a stack installed with apt, its top
+#                removed and put back, the vendor's cumulative update (REPLACE)
+#   boot b2      (rebooted) the same disk: the initramfs hook reapplied the
+#                cumulative payload before the first process; it is removed;
+#                every other built payload alone (hooks built from source)
+#   boot b3      (rpmxen) the hypervisor spec/xen-livepatch.spec.in builds
+#                (tests/kit/lib.sh, cached) takes a payload built from its own
+#                kit (patches/extra-rb.patch)
+# A part of the project not there yet (the kit builder, the payload builder)
+# is a failure naming it.
 #
 # Ends with "N passed, N failed". Env: RX_KEEP=1 keeps the disk image;
 # RX_BOOT_TIMEOUT_MIN (default 8) per boot.
@@ -169,7 +182,7 @@ install -m 0644 "$RB_HERE/stages.sh" "$ROOT/xhp-rx/custom.sh"
 if [ "$RB_HAVE_BUILT" = 1 ]; then
 	cp -r "$PKG/rb-repo1" "$PKG/rb-repo2" "$ROOT/xhp-rx/"
 	mkdir -p "$ROOT/xhp-rx/built"
-	cp "$RX_WORK/built/expect.tsv" "$ROOT/xhp-rx/built/"
+	cp "$RX_WORK/built/expect.tsv" "$RX_WORK/built/"*.livepatch "$ROOT/xhp-rx/built/"
 fi
 [ "$RB_HAVE_RPMXEN" = 0 ] || cp -r "$PKG/rb-repo-rpm" "$ROOT/xhp-rx/"
 {
@@ -208,48 +221,50 @@ no_serial() {
 	if ! grep -Eq -- "$4" "$RX_LOGS/$1.serial"; then ok "$1/$2: $3"; else ko "$1/$2: $3: $(grep -Em1 -- "$4" "$RX_LOGS/$1.serial")"; fi
 }
 
-step "boot x1: Xen's own livepatch tests through xen-hotpatch"
-rx_boot x1 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=xentests"
-rb_collect x1 $?
-serial x1 hello-hooks "xen_hello_world's hooks ran (its load hook, then its unload hooks)" \
+# b1: Xen's own tests, then (builder) the built payloads with apt
+b1_stages=xentests b1_what="Xen's own livepatch tests through xen-hotpatch"
+if [ "$RB_HAVE_BUILT" = 1 ]; then
+	b1_stages=xentests,built b1_what="$b1_what; payloads built from source patches, with apt"
+fi
+step "boot b1: $b1_what"
+rx_boot b1 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=$b1_stages"
+rb_collect b1 $?
+serial b1 hello-hooks "xen_hello_world's hooks ran (its load hook, then its unload hooks)" \
 	'hi_func: Hi! \(called 2 times\)'
-no_serial x1 hello-hooks-once-per-upload "no upload of xen_hello_world applied twice (its check_fnc allows two calls)" \
+no_serial b1 hello-hooks-once-per-upload "no upload of xen_hello_world applied twice (its check_fnc allows two calls)" \
 	'hi_func: Hi! \(called [3-9]'
-serial x1 replace-in-xen "Xen replaced the stack in one action" 'xen_replace_world finished REPLACE with rc=0'
-serial x1 prepost-veto-in-xen "Xen's log: the pre-revert hook vetoed once" \
+serial b1 replace-in-xen "Xen replaced the stack in one action" 'xen_replace_world finished REPLACE with rc=0'
+serial b1 prepost-veto-in-xen "Xen's log: the pre-revert hook vetoed once" \
 	'xen_prepost_hooks: pre-revert hook failed \(rc=-1\)'
-serial x1 noapply-in-xen "Xen's log: the apply action hook failed" 'xen_action_hooks_noapply finished APPLY with rc=-22'
-serial x1 norevert-in-xen "Xen's log: the revert action hook failed" 'xen_action_hooks_norevert finished REVERT with rc=-22'
-no_serial x1 no-clash-upload "no upload Xen had to refuse for a duplicate new symbol" 'duplicate new symbol'
-no_serial x1 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
+serial b1 noapply-in-xen "Xen's log: the apply action hook failed" 'xen_action_hooks_noapply finished APPLY with rc=-22'
+serial b1 norevert-in-xen "Xen's log: the revert action hook failed" 'xen_action_hooks_norevert finished REVERT with rc=-22'
+no_serial b1 no-clash-upload "no upload Xen had to refuse for a duplicate new symbol" 'duplicate new symbol'
+no_serial b1 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
 
 if [ "$RB_HAVE_BUILT" = 1 ]; then
-	step "boot y1: payloads built from source patches, packaged, installed with apt"
-	rx_boot y1 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=built"
-	rb_collect y1 $?
-	serial y1 cumulative-replace-in-xen "Xen replaced the stack with the cumulative payload in one action" \
+	serial b1 cumulative-replace-in-xen "Xen replaced the stack with the cumulative payload in one action" \
 		'xhp-cumulative finished REPLACE with rc=0'
-	step "boot y2: the same disk again; hooks built from source"
-	rx_boot y2 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=rebooted"
-	rb_collect y2 $?
+	step "boot b2: the same disk again: the built stack reapplied; each built payload alone"
+	rx_boot b2 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=rebooted"
+	rb_collect b2 $?
 	# what the payloads' hooks print (expect.tsv's dmesg= checks)
 	while IFS=$'\t' read -r p _ check _; do
 		case $check in
 		dmesg=*)
-			if grep -qF -- "${check#dmesg=}" "$RX_LOGS/y2.serial"; then
-				ok "y2/built-$p-console: Xen's console says '${check#dmesg=}'"
+			if grep -qF -- "${check#dmesg=}" "$RX_LOGS/b2.serial"; then
+				ok "b2/built-$p-console: Xen's console says '${check#dmesg=}'"
 			else
-				ko "y2/built-$p-console: no '${check#dmesg=}' on Xen's console"
+				ko "b2/built-$p-console: no '${check#dmesg=}' on Xen's console"
 			fi
 			;;
 		esac
 	done <"$RX_WORK/built/expect.tsv"
-	no_serial y2 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
+	no_serial b2 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
 fi
 if [ "$RB_HAVE_RPMXEN" = 1 ]; then
-	step "boot z1: the hypervisor the RPM spec built, a payload from its own kit"
-	RX_XEN_ELF=$RB_RPM_ELF rx_boot z1 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=rpmxen"
-	rb_collect z1 $?
-	no_serial z1 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
+	step "boot b3: the hypervisor the RPM spec built, a payload from its own kit"
+	RX_XEN_ELF=$RB_RPM_ELF rx_boot b3 "$IMG" "xhp_rx.stage=custom xhp_rb.stage=rpmxen"
+	rb_collect b3 $?
+	no_serial b3 host-alive "no hypervisor crash" 'Panic on CPU|Xen BUG at|FATAL TRAP'
 fi
 done_tier

@@ -71,6 +71,7 @@ rb_outcome() {
 # ---- what an operator does ---------------------------------------------------------
 
 rb_put() { for _p; do cp "$PAY/$_p.livepatch" "$RB_DIR/"; done; }
+rb_put_built() { for _p; do cp "/xhp-rx/built/$_p.livepatch" "$RB_DIR/"; done; }
 rb_del() { for _p; do rm -f "$RB_DIR/$_p.livepatch"; done; }
 rb_apply() { run "$XHP" apply; }
 rb_status() { run "$XHP" status; }
@@ -327,7 +328,6 @@ rb_independent() {
 }
 
 rb_stage_xentests() {
-	RB_STOCK=$FIRST_EXTRA
 	_id=$(od -An -tx1 -v /sys/hypervisor/properties/buildid 2>/dev/null | tr -d ' \n')
 	check hypervisor-is-the-kits "running build-id $_id, kit and payloads for $RX_XEN_ID" [ "$_id" = "$RX_XEN_ID" ]
 	check hypervisor-empty "loaded at boot: [$(rb_names "")], extra '$RB_STOCK'" [ -z "$(rb_names "")" ]
@@ -387,7 +387,6 @@ rb_pkgs() {
 }
 
 rb_stage_built() {
-	RB_STOCK=$FIRST_EXTRA
 	_extra=$(rb_want xhp-extra | cut -d' ' -f2-)
 	echo "deb [trusted=yes] file:/xhp-rx/rb-repo1 ./" >/etc/apt/sources.list
 	rb_apt update
@@ -416,7 +415,7 @@ rb_stage_built() {
 
 # the same disk booted again: the initramfs hook reapplied the cumulative payload
 rb_stage_rebooted() {
-	RB_STOCK=$FIRST_EXTRA
+	mkdir -p "$RB_DIR"
 	check rebooted-before-pid1 "applied when the real root's first process started: [$FIRST_APPLIED]" \
 		[ "$FIRST_APPLIED" = xhp-cumulative ]
 	rb_state rebooted-applied xhp-cumulative "$(rb_want xhp-extra | cut -d' ' -f2-)"
@@ -432,23 +431,26 @@ rb_stage_rebooted() {
 	rb_state built-removed-stock "" "$RB_STOCK"
 	rb_effects built-removed-effects "" "xhp-extra xhp-changeset xhp-date-count xhp-compiled-by"
 	# each other payload that stacks on the hypervisor, alone: installed,
-	# its effect seen (when dom0 can read one), removed
+	# its effect seen (when dom0 can read one), removed (apt was proven above:
+	# the payload files and a converge run, which are quicker under TCG)
 	awk -F'\t' '$2 == "hypervisor" && $3 != "refused" && $1 != "xhp-extra" && $1 != "xhp-cumulative" { print $1 }' \
 		"$RB_EXPECT" | while read -r _p; do
 		rb_alone "$_p"
 	done
 }
 
-# rb_alone PAYLOAD: its package installed with apt on an empty stack, removed
+# rb_alone PAYLOAD: installed on an empty stack as an operator does (its
+# file, one converge run), then removed
 rb_alone() {
-	_k=xen-hotpatch-rb-${1#xhp-}
-	rb_apt install "$_k"
-	rb_outcome "built-$1-install" 0 "apply $1 \\.\\.\\. done"
+	rb_put_built "$1"
+	rb_apply
+	rb_outcome "built-$1-apply" 0 "apply $1 \\.\\.\\. done"
 	rb_state "built-$1-applied" "$1" "$(rb_seen_extra "$1")"
 	if [ -n "$(rb_want "$1")" ]; then
 		rb_effects "built-$1-effect" "$1" ""
 	fi
-	rb_apt remove "$_k"
+	rb_del "$1"
+	rb_apply
 	rb_outcome "built-$1-remove" 0 "revert $1 \\.\\.\\. done"
 	rb_state "built-$1-gone" "" "$RB_STOCK"
 	if [ -n "$(rb_want "$1")" ]; then
@@ -470,7 +472,6 @@ rb_seen_extra() {
 # xhp-rpm-extra, built from that hypervisor's own kit, appends "-rb" to the
 # version's extra string (as dom0 reads it: 15 characters at most)
 rb_stage_rpmxen() {
-	RB_STOCK=$FIRST_EXTRA
 	_id=$(od -An -tx1 -v /sys/hypervisor/properties/buildid 2>/dev/null | tr -d ' \n')
 	check rpmxen-hypervisor "running build-id $_id, the RPM's kit $RB_RPM_ID" [ "$_id" = "$RB_RPM_ID" ]
 	check rpmxen-empty "loaded at boot: [$(rb_names "")]" [ -z "$(rb_names "")" ]
@@ -486,15 +487,26 @@ rb_stage_rpmxen() {
 	rb_state rpmxen-removed "" "$RB_STOCK"
 }
 
+# RB_STOCK: the running hypervisor's own extra version string, as dom0 first
+# read it with nothing applied (kept on the disk per build-id: a later boot
+# starts with the reapplied stack)
+rb_stock() {
+	_f=/xhp-rx/stock-extra-$(od -An -tx1 -v /sys/hypervisor/properties/buildid 2>/dev/null | tr -d ' \n')
+	[ -n "$FIRST_APPLIED" ] || [ -s "$_f" ] || printf '%s\n' "$FIRST_EXTRA" >"$_f"
+	RB_STOCK=$(cat "$_f" 2>/dev/null)
+	[ -n "$RB_STOCK" ] || result stock-extra FAIL "no extra version string read with nothing applied"
+}
+
 stage_custom_body() {
+	rb_stock
 	_rb=$(sed -n 's/.*xhp_rb\.stage=\([^ ]*\).*/\1/p' /proc/cmdline)
-	case $_rb in
-	xentests) rb_stage_xentests ;;
-	built) rb_stage_built ;;
-	rebooted) rb_stage_rebooted ;;
-	rpmxen) rb_stage_rpmxen ;;
-	*) result realbuild-stage FAIL "no realbuild stage '$_rb'" ;;
-	esac
+	for _st in $(echo "$_rb" | tr ',' ' '); do
+		case $_st in
+		xentests | built | rebooted | rpmxen) "rb_stage_$_st" ;;
+		*) result realbuild-stage FAIL "no realbuild stage '$_st'" ;;
+		esac
+		sync
+	done
 	info realbuild-stage-complete "$_rb"
 	sync
 }
