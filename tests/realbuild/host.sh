@@ -131,6 +131,32 @@ $(obj)/xen_nop_fit.o: $(obj)/config.h\
 	touch "$RB_CACHE/xen-tests-$key/.complete"
 }
 
+# ---- the dom0 disk ----------------------------------------------------------------
+
+# rb_image PKG IMG [DIR...]: the dom0 disk: the real-Xen tier's base root, the
+# project's .debs (make deb, built in PKG) installed with apt, stages.sh as
+# /xhp-rx/custom.sh, Xen's test payloads ($RX_PAYLOADS) in /xhp-rx/payloads,
+# each DIR copied under /xhp-rx/, /xhp-rx/config; the dracut initramfs
+# ($RX_WORK/initrd.img, with the project's module).
+rb_image() {
+	local pkg=$1 img=$2 root=$RX_WORK/root d mods=""
+	shift 2
+	rx_proj_debs "$pkg" >"$pkg/debs.log" 2>&1 ||
+		{ tail -n 3 "$pkg/debs.log"; rb_die "make deb failed"; return 1; }
+	rx_root_init "$root" || { rb_die "could not unpack the dom0 base"; return 1; }
+	rx_root_proj_debs "$root" "$pkg/root-debs.log" ||
+		{ tail -n 3 "$pkg/root-debs.log"; rb_die "apt-get install of the project's .debs in the dom0 root failed"; return 1; }
+	install -m 0644 "$RX_TOP/tests/realbuild/stages.sh" "$root/xhp-rx/custom.sh"
+	for d; do
+		cp -r "$d" "$root/xhp-rx/"
+	done
+	printf 'RX_XEN_ID=%s\nRX_MODE=deb\nRB_RPM_ID=%s\n' "$RX_XEN_ID" "${RB_RPM_ID:-}" >"$root/xhp-rx/config"
+	[ ! -d "$root/usr/lib/dracut/modules.d/95xen-hotpatch" ] || mods=xen-hotpatch
+	rx_initrd "$root" "$RX_WORK/initrd.img" $mods || { rb_die "dracut failed"; return 1; }
+	rx_disk "$root" "$img" || { rb_die "mke2fs -d failed"; return 1; }
+	rm -rf "$root"
+}
+
 # ---- does a NOP patch fit? ------------------------------------------------------
 
 # rb_u LE-HEX-BYTES...: the little-endian number of the bytes given

@@ -41,7 +41,6 @@ RX_LOGS=$RX_TOP/build/test-logs/realbuild
 . "$RX_TOP/tests/realbuild/host.sh"
 # shellcheck source=tests/lib/checks.sh
 . "$RX_TOP/tests/lib/checks.sh"
-RB_HERE=$RX_TOP/tests/realbuild
 # Debian's 4.17.5+72 hypervisor (bookworm main), the one the kit is made for
 RB_XEN_ID=39a640e6f1412319235087391df9f1c5e13ae920
 
@@ -54,10 +53,7 @@ done_tier() {
 }
 stop() { ko "$*"; done_tier; }
 
-for c in qemu-system-x86_64 debootstrap mke2fs debugfs readelf objdump nm objcopy unshare jq; do
-	command -v "$c" >/dev/null 2>&1 || stop "prerequisite: $c is not installed (tests/install-deps.sh)"
-done
-[ "$(id -u)" -eq 0 ] || stop "prerequisite: the realbuild tier needs root (debootstrap, chroot)"
+why=$(rx_prereqs readelf objdump nm objcopy jq rpm2cpio cpio) || stop "prerequisite: $why"
 rx_lock || stop "could not take build/cache/.realxen.lock"
 rm -rf "$RX_LOGS"
 mkdir -p "$RX_LOGS" "$RX_WORK"
@@ -171,30 +167,12 @@ else
 fi
 
 # ---- the dom0 disk ------------------------------------------------------------------
-step "the project's packages (make deb), the dom0 root"
-rx_proj_debs "$PKG" >"$PKG/debs.log" 2>&1 || stop "make deb failed: $(tail -n 3 "$PKG/debs.log")"
-ROOT=$RX_WORK/root
+step "the project's packages (make deb), the dom0 disk"
 IMG=$RX_WORK/dom0.img
-rx_root_init "$ROOT" || stop "could not unpack the dom0 base"
-rx_root_proj_debs "$ROOT" "$PKG/root-debs.log" ||
-	stop "apt-get install of the project's .debs in the dom0 root failed: $(tail -n 3 "$PKG/root-debs.log")"
-install -m 0644 "$RB_HERE/stages.sh" "$ROOT/xhp-rx/custom.sh"
-if [ "$RB_HAVE_BUILT" = 1 ]; then
-	cp -r "$PKG/rb-repo1" "$PKG/rb-repo2" "$ROOT/xhp-rx/"
-	mkdir -p "$ROOT/xhp-rx/built"
-	cp "$RX_WORK/built/expect.tsv" "$RX_WORK/built/"*.livepatch "$ROOT/xhp-rx/built/"
-fi
-[ "$RB_HAVE_RPMXEN" = 0 ] || cp -r "$PKG/rb-repo-rpm" "$ROOT/xhp-rx/"
-{
-	echo "RX_XEN_ID=$RX_XEN_ID"
-	echo "RX_MODE=deb"
-	echo "RB_RPM_ID=${RB_RPM_ID:-}"
-} >"$ROOT/xhp-rx/config"
-mods=""
-[ -d "$ROOT/usr/lib/dracut/modules.d/95xen-hotpatch" ] && mods=xen-hotpatch
-rx_initrd "$ROOT" "$RX_WORK/initrd.img" $mods || stop "dracut failed"
-rx_disk "$ROOT" "$IMG" || stop "mke2fs -d failed"
-rm -rf "$ROOT"
+dirs=()
+[ "$RB_HAVE_BUILT" = 0 ] || dirs+=("$PKG/rb-repo1" "$PKG/rb-repo2" "$RX_WORK/built")
+[ "$RB_HAVE_RPMXEN" = 0 ] || dirs+=("$PKG/rb-repo-rpm")
+rb_image "$PKG" "$IMG" "${dirs[@]}" || stop "could not make the dom0 disk"
 
 # ---- boots --------------------------------------------------------------------------
 # rb_collect BOOT QEMU-RC: the results dom0 wrote (one XHP-RESULT line each)

@@ -487,6 +487,62 @@ rb_stage_rpmxen() {
 	rb_state rpmxen-removed "" "$RB_STOCK"
 }
 
+# ---- figures for make bench (tests/bench-realbuild.sh); no assertion ----------------
+RB_BENCH_ROUNDS=3
+rb_ms() { date +%s%3N; }
+
+# rb_bench_one PAYLOAD: ROUNDS times, the tool (file in, converge; file out,
+# converge) and upstream xen-livepatch (load; revert, unload), in ms
+rb_bench_one() {
+	_r=1
+	while [ $_r -le $RB_BENCH_ROUNDS ]; do
+		rb_put "$1"
+		_t0=$(rb_ms)
+		"$XHP" apply >/dev/null 2>&1
+		_t1=$(rb_ms)
+		rb_del "$1"
+		"$XHP" apply >/dev/null 2>&1
+		_t2=$(rb_ms)
+		info bench-tool "$1 round=$_r in=$((_t1 - _t0)) out=$((_t2 - _t1))"
+		_t0=$(rb_ms)
+		"$LP" load "$PAY/$1.livepatch" >/dev/null 2>&1 || lp_wait "$1" APPLIED
+		_t1=$(rb_ms)
+		"$LP" revert "$1" >/dev/null 2>&1 || lp_wait "$1" CHECKED
+		"$LP" unload "$1" >/dev/null 2>&1
+		_t2=$(rb_ms)
+		info bench-upstream "$1 round=$_r in=$((_t1 - _t0)) out=$((_t2 - _t1))"
+		lp_clear
+		_r=$((_r + 1))
+	done
+}
+
+# the cumulative switch: hello+bye applied, xen_replace_world takes over
+rb_bench_replace() {
+	_r=1
+	while [ $_r -le $RB_BENCH_ROUNDS ]; do
+		rb_put xen_hello_world xen_bye_world
+		"$XHP" apply >/dev/null 2>&1
+		rb_del xen_hello_world xen_bye_world
+		rb_put xen_replace_world
+		_t0=$(rb_ms)
+		"$XHP" apply >/dev/null 2>&1
+		_t1=$(rb_ms)
+		info bench-tool-replace "round=$_r ms=$((_t1 - _t0)) applied=[$(rb_names APPLIED)]"
+		rb_del xen_replace_world
+		"$XHP" apply >/dev/null 2>&1
+		_r=$((_r + 1))
+	done
+}
+
+rb_stage_bench() {
+	mkdir -p "$RB_DIR"
+	for _p in xen_hello_world xen_replace_world xen_expectations xen_action_hooks_marker xen_nop_fit; do
+		rb_bench_one "$_p"
+	done
+	rb_bench_replace
+	result bench PASS "figures written"
+}
+
 # RB_STOCK: the running hypervisor's own extra version string, as dom0 first
 # read it with nothing applied (kept on the disk per build-id: a later boot
 # starts with the reapplied stack)
@@ -502,7 +558,7 @@ stage_custom_body() {
 	_rb=$(sed -n 's/.*xhp_rb\.stage=\([^ ]*\).*/\1/p' /proc/cmdline)
 	for _st in $(echo "$_rb" | tr ',' ' '); do
 		case $_st in
-		xentests | built | rebooted | rpmxen) "rb_stage_$_st" ;;
+		xentests | built | rebooted | rpmxen | bench) "rb_stage_$_st" ;;
 		*) result realbuild-stage FAIL "no realbuild stage '$_st'" ;;
 		esac
 		sync

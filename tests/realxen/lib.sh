@@ -53,6 +53,15 @@ rx_lock() {
 		flock -w 3600 9 || { rx_die "still locked after an hour"; return 1; }
 	fi
 }
+# rx_prereqs COMMAND...: this machine can boot the real-Xen tiers: root, and
+# every COMMAND (with QEMU and the disk tools); else prints what is missing
+rx_prereqs() {
+	local c
+	for c in qemu-system-x86_64 debootstrap mke2fs debugfs unshare "$@"; do
+		command -v "$c" >/dev/null 2>&1 || { echo "$c is not installed (tests/install-deps.sh)"; return 1; }
+	done
+	[ "$(id -u)" -eq 0 ] || { echo "needs root (debootstrap, chroot)"; return 1; }
+}
 rx_die() { printf 'realxen: error: %s\n' "$*" >&2; return 1; }
 
 # ---- apt ---------------------------------------------------------------
