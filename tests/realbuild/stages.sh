@@ -70,8 +70,10 @@ rb_outcome() {
 
 # ---- what an operator does ---------------------------------------------------------
 
-rb_put() { for _p; do cp "$PAY/$_p.livepatch" "$RB_DIR/"; done; }
-rb_put_built() { for _p; do cp "/xhp-rx/built/$_p.livepatch" "$RB_DIR/"; done; }
+# rb_put NAME... / rb_put_built NAME...: Xen's test payloads / the built ones
+# into the payload folder (apt removes it with the last package it held)
+rb_put() { mkdir -p "$RB_DIR" && for _p; do cp "$PAY/$_p.livepatch" "$RB_DIR/"; done; }
+rb_put_built() { mkdir -p "$RB_DIR" && for _p; do cp "/xhp-rx/built/$_p.livepatch" "$RB_DIR/"; done; }
 rb_del() { for _p; do rm -f "$RB_DIR/$_p.livepatch"; done; }
 rb_apply() { run "$XHP" apply; }
 rb_status() { run "$XHP" status; }
@@ -331,7 +333,6 @@ rb_stage_xentests() {
 	_id=$(od -An -tx1 -v /sys/hypervisor/properties/buildid 2>/dev/null | tr -d ' \n')
 	check hypervisor-is-the-kits "running build-id $_id, kit and payloads for $RX_XEN_ID" [ "$_id" = "$RX_XEN_ID" ]
 	check hypervisor-empty "loaded at boot: [$(rb_names "")], extra '$RB_STOCK'" [ -z "$(rb_names "")" ]
-	mkdir -p "$RB_DIR"
 	for _s in chain replace nop expectations prepost action_hooks no_xen_buildid clash independent; do
 		say "realbuild: scenario $_s"
 		"rb_$_s"
@@ -415,7 +416,6 @@ rb_stage_built() {
 
 # the same disk booted again: the initramfs hook reapplied the cumulative payload
 rb_stage_rebooted() {
-	mkdir -p "$RB_DIR"
 	check rebooted-before-pid1 "applied when the real root's first process started: [$FIRST_APPLIED]" \
 		[ "$FIRST_APPLIED" = xhp-cumulative ]
 	rb_state rebooted-applied xhp-cumulative "$(rb_want xhp-extra | cut -d' ' -f2-)"
@@ -535,7 +535,6 @@ rb_bench_replace() {
 }
 
 rb_stage_bench() {
-	mkdir -p "$RB_DIR"
 	for _p in xen_hello_world xen_replace_world xen_expectations xen_action_hooks_marker xen_nop_fit; do
 		rb_bench_one "$_p"
 	done
