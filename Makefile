@@ -13,6 +13,7 @@ PREFIX     ?= /usr
 SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
@@ -53,7 +54,7 @@ CMD_OBJS := $(CMD_SRCS:src/%.c=$(B)/obj/%.o)
 XEN_OBJ   := $(B)/obj/backend-xen.o
 NOXEN_OBJ := $(B)/obj/backend-noxen.o
 
-all: $(B)/xen-hotpatch $(B)/xen-hotpatch-sim
+all: $(B)/xen-hotpatch $(B)/xen-hotpatch-sim $(B)/xen-hotpatch-diff
 
 $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -77,19 +78,38 @@ $(B)/xen-hotpatch: $(B)/obj/main.o $(CMD_OBJS) $(B)/libxhp.a
 $(B)/xen-hotpatch-sim: $(B)/obj/xen-hotpatch-sim.o $(B)/libxhp.a $(NOXEN_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(NOXEN_OBJ) $(B)/libxhp.a $(LIBS)
 
+# ---- the payload builder's diff engine: its own program (src/builder/), ---
+# ---- linking libxhp for the payload reader and build-id helpers -----------
+BUILDER_SRCS := $(wildcard src/builder/*.c)
+BUILDER_HDRS := $(wildcard src/builder/*.h)
+BUILDER_OBJS := $(BUILDER_SRCS:src/builder/%.c=$(B)/obj/builder/%.o)
+$(B)/obj/builder/%.o: src/builder/%.c $(BUILDER_HDRS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/xen-hotpatch-diff: $(BUILDER_OBJS) $(B)/libxhp.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILDER_OBJS) $(B)/libxhp.a $(LIBS)
+
 # ---- unit tests (cmocka), one binary per tests/unit/test-*.c -------------
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
+# the payload builder's helpers: its objects but main's, then libxhp
+$(B)/unit/test-builder: tests/unit/test-builder.c $(filter-out %/main.o,$(BUILDER_OBJS)) $(B)/libxhp.a $(HDRS) $(BUILDER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -o $@ $< $(filter-out %/main.o,$(BUILDER_OBJS)) $(B)/libxhp.a $(LIBS) -lcmocka
 $(B)/unit/%: tests/unit/%.c $(B)/libxhp.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(XHP_STD) $(XHP_CFLAGS) $(CFLAGS) -o $@ $< $(B)/libxhp.a $(LIBS) $(XEN_LIBS) -lcmocka
 unit: $(UNIT_BINS)
 
+# ---- Python bindings (python, install-python) -------------------------------
+include src/python/python.mk
+
 # ---- sanitizer build used by make check ------------------------------------
 asan:
 	$(MAKE) B=build/asan CC=$(CC) \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" all unit
+	  LDFLAGS="-fsanitize=address,undefined" all unit python
 
 # ---- fuzzing (libFuzzer, clang) --------------------------------------------
 FUZZ_SECONDS ?= 60
@@ -155,6 +175,8 @@ INSTALL_FILES := \
   scripts/mkpkg-deb.sh:$(PREFIX)/share/xen-hotpatch/mkpkg/mkpkg-deb.sh:0644 \
   spec/payload.spec.in:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.spec.in:0644 \
   spec/payload.rpmlintrc:$(PREFIX)/share/xen-hotpatch/mkpkg/payload.rpmlintrc:0644 \
+  $(B)/xen-hotpatch-diff:$(LIBEXECDIR)/xen-hotpatch/xen-hotpatch-diff:0755 \
+  scripts/build-payload.sh:$(PREFIX)/share/xen-hotpatch/build/build-payload.sh:0644 \
   $(foreach m,$(MAN_PAGES),$(m):$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)):0644)
 
 install: all man

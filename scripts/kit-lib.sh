@@ -246,12 +246,24 @@ kit_objects_using() {
 		_want="$_want $_alias"
 	done
 	# shellcheck disable=SC2016 # an awk program
+	# paths in .cmd files may go through "..": common/compat/kernel.o lists
+	# common/compat/../kernel.c, which is common/kernel.c
 	kit_cmd_files | (cd "$_xd" && xargs awk -v want="$_want" '
+		function norm(p,   n, i, k, part, out) {
+			n = split(p, part, "/"); k = 0
+			for (i = 1; i <= n; i++) {
+				if (part[i] == "." || part[i] == "") continue
+				if (part[i] == ".." && k > 0) { k--; continue }
+				out[++k] = part[i]
+			}
+			p = out[1]; for (i = 2; i <= k; i++) p = p "/" out[i]
+			return p
+		}
 		BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) wanted[w[i]] = 1 }
 		FNR == 1 { obj = substr($1, 5); indeps = 0 }
-		/^source_/ { s = $3; sub(/^\.\//, "", s); if (s in wanted) print obj }
+		/^source_/ { if (norm($3) in wanted) print obj }
 		/^deps_/ { indeps = 1; next }
-		indeps && /^ / { f = $1; sub(/^\.\//, "", f); if (f in wanted) print obj; next }
+		indeps && /^ / { if (norm($1) in wanted) print obj; next }
 		indeps { indeps = 0 }') |
 	while read -r _o; do
 		# an X.o that is only the input of X.init.o stands for X.init.o

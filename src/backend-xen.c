@@ -186,6 +186,17 @@ static int xen_list(struct xhp_backend *be, struct xhp_loaded **out, size_t *nou
 	return r;
 }
 
+static int xen_count(struct xhp_backend *be, unsigned *n)
+{
+	uint32_t name_total = 0, meta_total = 0;
+	unsigned int nr = 0;
+
+	if (xc_livepatch_list_get_sizes(xch_of(be), &nr, &name_total, &meta_total) < 0)
+		return -errno;
+	*n = nr;
+	return 0;
+}
+
 static int xen_get(struct xhp_backend *be, const char *name, struct xhp_status *st)
 {
 	xen_livepatch_status_t s;
@@ -250,6 +261,7 @@ const struct xhp_backend_ops xhp_backend_xen = {
 	.build_id = xen_build_id,
 	.boot_id = xen_boot_id,
 	.list = xen_list,
+	.count = xen_count,
 	.get = xen_get,
 	.upload = xen_upload,
 	.action = xen_action,

@@ -19,15 +19,6 @@ const char *xhp_action_name(enum xhp_action a)
 	return "?";
 }
 
-const char *xhp_state_name(int state)
-{
-	switch (state) {
-	case XHP_STATE_CHECKED: return "CHECKED";
-	case XHP_STATE_APPLIED: return "APPLIED";
-	}
-	return "unknown";
-}
-
 void xhp_loaded_free(struct xhp_loaded *l, size_t n)
 {
 	size_t i;
@@ -83,14 +74,6 @@ struct act {
 	unsigned timeout_ms;
 	int pre_rc;		/* the payload's rc before the action */
 };
-
-static unsigned long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000ull;
-}
 
 static void sleep_us(unsigned long long us)
 {
@@ -183,7 +166,7 @@ static bool send(struct act *a)
 			finish(a, XHP_ACT_NOT_TOP);
 			return false;
 		}
-		if (++busy >= BUSY_TRIES || now_us() + pause >= a->deadline_us) {
+		if (++busy >= BUSY_TRIES || xhp_now_us() + pause >= a->deadline_us) {
 			a->res->err = r;
 			finish(a, XHP_ACT_BUSY);
 			return false;
@@ -226,8 +209,8 @@ static bool wait_done(struct act *a, unsigned long long sent_us, struct xhp_stat
 		a->res->rc = st->rc;
 		if (st->rc != -EAGAIN)
 			return true;
-		elapsed = now_us() - sent_us;
-		if (now_us() >= a->deadline_us) {
+		elapsed = xhp_now_us() - sent_us;
+		if (xhp_now_us() >= a->deadline_us) {
 			finish(a, XHP_ACT_TIMEOUT);
 			return false;
 		}
@@ -244,7 +227,7 @@ void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action a
 	unsigned rendezvous = 0;
 
 	memset(res, 0, sizeof(*res));
-	a.start_us = now_us();
+	a.start_us = xhp_now_us();
 	a.deadline_us = a.start_us + (unsigned long long)params->deadline_ms * 1000ull;
 	a.timeout_ms = params->timeout_ms ? params->timeout_ms : XEN_TIMEOUT_DEFAULT_MS;
 	if (a.timeout_ms > XEN_TIMEOUT_MAX_MS)
@@ -252,14 +235,14 @@ void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action a
 	if (!precondition(&a))
 		return;
 	for (;;) {
-		unsigned long long sent = now_us();
+		unsigned long long sent = xhp_now_us();
 
 		if (!send(&a))
 			break;
 		if (!wait_done(&a, sent, &st))
 			break;
-		res->waited_us = now_us() - sent;
-		if (st.rc == -EBUSY && ++rendezvous < RENDEZVOUS_TRIES && now_us() < a.deadline_us) {
+		res->waited_us = xhp_now_us() - sent;
+		if (st.rc == -EBUSY && ++rendezvous < RENDEZVOUS_TRIES && xhp_now_us() < a.deadline_us) {
 			/* the CPUs did not quiesce in time: nothing changed; ask
 			 * again with a longer timeout */
 			a.timeout_ms = a.timeout_ms * 2 > XEN_TIMEOUT_MAX_MS ? XEN_TIMEOUT_MAX_MS : a.timeout_ms * 2;
@@ -274,7 +257,23 @@ void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action a
 		break;
 	}
 	if (!res->waited_us)
-		res->waited_us = now_us() - a.start_us;
+		res->waited_us = xhp_now_us() - a.start_us;
+}
+
+int xhp_act_errno(const struct xhp_act_result *r)
+{
+	switch (r->status) {
+	case XHP_ACT_DONE: return 0;
+	case XHP_ACT_REFUSED: return r->err;
+	case XHP_ACT_VETOED:
+	case XHP_ACT_FAILED: return r->rc;
+	case XHP_ACT_BUSY:
+	case XHP_ACT_NOT_TOP: return -EBUSY;
+	case XHP_ACT_TIMEOUT: return -ETIME;
+	case XHP_ACT_GONE: return -ENOENT;
+	case XHP_ACT_WRONG_STATE: break;
+	}
+	return -EPROTO;
 }
 
 int xhp_backend_act(struct xhp_backend *be, const char *name, enum xhp_action action,
@@ -287,16 +286,5 @@ int xhp_backend_act(struct xhp_backend *be, const char *name, enum xhp_action ac
 	xhp_backend_run(be, name, action, &p, &r);
 	if (hv_rc)
 		*hv_rc = r.rc;
-	switch (r.status) {
-	case XHP_ACT_DONE: return 0;
-	case XHP_ACT_REFUSED: return r.err;
-	case XHP_ACT_VETOED:
-	case XHP_ACT_FAILED: return r.rc;
-	case XHP_ACT_BUSY:
-	case XHP_ACT_NOT_TOP: return -EBUSY;
-	case XHP_ACT_TIMEOUT: return -ETIME;
-	case XHP_ACT_GONE: return -ENOENT;
-	case XHP_ACT_WRONG_STATE: break;
-	}
-	return -EPROTO;
+	return xhp_act_errno(&r);
 }

@@ -14,9 +14,8 @@
 #ifndef XHP_BACKEND_H
 #define XHP_BACKEND_H
 
-#include "xhp.h"
+#include "identity.h"
 
-enum xhp_state { XHP_STATE_CHECKED = 1, XHP_STATE_APPLIED = 2 };
 enum xhp_action {
 	XHP_ACTION_UNLOAD = 1,
 	XHP_ACTION_REVERT = 2,
@@ -26,7 +25,6 @@ enum xhp_action {
 #define XHP_ACTION_APPLY_NODEPS (1u << 0)
 
 const char *xhp_action_name(enum xhp_action a);	/* "apply", ... */
-const char *xhp_state_name(int state);		/* "CHECKED", "APPLIED", "unknown" */
 
 struct xhp_status {
 	int state;	/* enum xhp_state */
@@ -56,6 +54,10 @@ struct xhp_backend_ops {
 	int (*boot_id)(struct xhp_backend *be, char *buf, size_t bufsz);
 	/* LIST, all pages, in upload order. *out malloc'd. */
 	int (*list)(struct xhp_backend *be, struct xhp_loaded **out, size_t *n);
+	/* How many payloads are loaded (LIST's size probe), cheap where LIST
+	 * is not (Xen 4.17 needs LIST's buffers sized for the worst case).
+	 * May be NULL. */
+	int (*count)(struct xhp_backend *be, unsigned *n);
 	/* GET: -ENOENT if unknown. */
 	int (*get)(struct xhp_backend *be, const char *name, struct xhp_status *st);
 	int (*upload)(struct xhp_backend *be, const char *name, const void *buf,
@@ -113,7 +115,7 @@ struct xhp_act_result {
 	int rc;			/* the payload's rc afterwards */
 	int state;		/* the payload's state afterwards (0: unknown / gone) */
 	unsigned tries;		/* actions sent */
-	unsigned long long waited_us;	/* time from the action to its result */
+	unsigned long long waited_us;	/* time from the action to its result (an upload: its call) */
 	char why[512];		/* the backend's explanation, or "" (as struct xhp_err) */
 };
 
@@ -132,6 +134,11 @@ struct xhp_act_result {
  *    again a reverted payload shows as CHECKED, rc -EINVAL). */
 void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action action,
 		     const struct xhp_act_params *params, struct xhp_act_result *res);
+
+/* How an action ended, as a negative errno (0: done): the sysctl's error,
+ * the payload's rc, -EBUSY (busy, not the top), -ETIME, -ENOENT (gone),
+ * -EPROTO (wrong state). */
+int xhp_act_errno(const struct xhp_act_result *r);
 
 /* The older form: 0, or a negative errno (the sysctl's, the payload's rc,
  * -ETIME, -EBUSY, -EPROTO); *hv_rc the payload's rc. */

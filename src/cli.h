@@ -17,6 +17,7 @@ struct xhp_cli {
 	bool automatic;		/* apply --auto */
 	const char *query;	/* info --query FIELDS (non-empty) */
 	bool all;		/* clear --all (then no names) */
+	const char *format;	/* status --format: text, json or openmetrics */
 };
 
 /* argv[0] is the verb, argv[1..argc-1] its positional arguments only (the

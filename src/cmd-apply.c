@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "report.h"
 
 /* Are we in a chroot (or can't tell: no /proc)? Like systemd's running_in_chroot:
  * the root of PID 1 is not ours. */
@@ -18,50 +19,6 @@ static bool in_chroot(void)
 	if (stat("/", &a) < 0 || stat("/proc/1/root", &b) < 0)
 		return true;
 	return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
-}
-
-static json_object *problem_json(const char *kind, const char *names, const char *msg, bool error)
-{
-	json_object *q = json_object_new_object();
-
-	json_object_object_add(q, "kind", json_object_new_string(kind));
-	json_object_object_add(q, "names", json_object_new_string(names));
-	json_object_object_add(q, "message", json_object_new_string(msg));
-	json_object_object_add(q, "error", json_object_new_boolean(error));
-	return q;
-}
-
-static void plan_json(const struct xhp_view *v, const struct xhp_inventory *inv)
-{
-	const struct xhp_plan *p = &v->plan;
-	json_object *o = json_object_new_object(), *steps = json_object_new_array(),
-		    *desired = json_object_new_array(), *probs = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < p->nsteps; i++) {
-		json_object *s = json_object_new_object();
-
-		json_object_object_add(s, "op", json_object_new_string(xhp_step_op_name(p->steps[i].op)));
-		json_object_object_add(s, "name", json_object_new_string(p->steps[i].name));
-		json_object_array_add(steps, s);
-	}
-	for (i = 0; i < p->ndesired; i++)
-		json_object_array_add(desired, json_object_new_string(v->installed[p->desired[i]].ident.name));
-	for (i = 0; i < p->nproblems; i++) {
-		_cleanup_free_ char *names = xhp_strv_join(&p->problems[i].names, " ");
-
-		json_object_array_add(probs, problem_json(xhp_problem_kind_name(p->problems[i].kind), names,
-							  p->problems[i].msg, p->problems[i].error));
-	}
-	for (i = 0; i < inv->nproblems; i++)
-		json_object_array_add(probs, problem_json("invalid", inv->problems[i].path, inv->problems[i].msg, true));
-	json_object_object_add(o, "steps", steps);
-	json_object_object_add(o, "desired", desired);
-	json_object_object_add(o, "problems", probs);
-	json_object_object_add(o, "refused", json_object_new_boolean(p->refused));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
 }
 
 /* Left out on purpose (not an error): excluded, or waiting on one that is. */
@@ -170,16 +127,18 @@ static int report_guard(const struct xhp_cli *cli, const struct xhp_session *s, 
 			enum xhp_mode mode)
 {
 	int err = res->guard_error ? res->guard_error : -EROFS;
+	_cleanup_free_ char *dir = NULL;
 
 	if (!res->unguarded && !res->guard_error)
 		return XHP_EXIT_OK;
+	dir = xhp_escape(s->guard.dir);
 	if (mode == XHP_MODE_BOOT) {
 		cli_say(cli, "note: %s cannot be written here (%s): applies at this boot are not guarded against "
-			     "a crash", s->guard.dir, strerror(-err));
+			     "a crash", dir, strerror(-err));
 		return XHP_EXIT_OK;
 	}
 	cli_error("cannot write the crash-loop guard's records in %s (%s): %u apply%s went without an attempt "
-		  "record, and what was applied is not proven, so boot will not reapply it", s->guard.dir,
+		  "record, and what was applied is not proven, so boot will not reapply it", dir,
 		  strerror(-err), res->unguarded, res->unguarded == 1 ? "" : "s");
 	return XHP_EXIT_ERROR;
 }
@@ -197,7 +156,10 @@ static int dry_run(const struct xhp_cli *cli, struct xhp_session *s, enum xhp_mo
 		return XHP_EXIT_ERROR;
 	}
 	if (cli->json) {
-		plan_json(&v, &s->inv);
+		json_object *o = xhp_report_plan(&v, &s->inv);
+
+		puts(json_object_to_json_string_ext(o, XHP_REPORT_JSON_FLAGS));
+		json_object_put(o);
 	} else {
 		print_problems(cli, s, &v.plan, mode);
 		res.outcome = v.plan.refused ? XHP_OUTCOME_REFUSED : XHP_OUTCOME_DONE;
@@ -378,10 +340,13 @@ int cmd_boot(struct xhp_cli *cli, int argc, char **argv)
 		cli_error("not applying payloads at boot");
 		return XHP_EXIT_OK;
 	}
-	if (!xhp_guard_present(&s.guard))
+	if (!xhp_guard_present(&s.guard)) {
+		_cleanup_free_ char *dir = xhp_escape(s.guard.dir);
+
 		cli_say(cli, "xen-hotpatch: %s does not exist (a separate /var not mounted yet?): "
 			     "no payload is proven here, so none is applied now; "
-			     "xen-hotpatch.service reapplies the stack later", s.guard.dir);
+			     "xen-hotpatch.service reapplies the stack later", dir);
+	}
 	if (converge(cli, &s, XHP_MODE_BOOT, "boot"))
 		cli_error("boot: the stack was not fully reapplied; `xen-hotpatch status` shows what is missing");
 	xhp_session_close(&s);

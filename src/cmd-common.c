@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "explain.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -55,12 +56,19 @@ static void ev_step(void *ctx, const struct xhp_step *s, const struct xhp_act_re
 {
 	const struct xhp_cli *cli = ctx;
 
+	_cleanup_free_ char *name = NULL;
+
 	if (cli->verbose < 0 || cli->json)
 		return;
-	if (!res)
-		printf("%s %s ... ", step_verb(s->op, false), s->name);
-	else
+	if (!res) {
+		name = xhp_escape(s->name);
+		printf("%s %s ... ", step_verb(s->op, false), name);
+	} else if (cli->verbose > 0) {
+		/* -v: how long the step took (an action: from sending it to its result) */
+		printf("%s (%.1f ms)\n", res->status == XHP_ACT_DONE ? "done" : "failed", (double)res->waited_us / 1000.0);
+	} else {
 		printf("%s\n", res->status == XHP_ACT_DONE ? "done" : "failed");
+	}
 	fflush(stdout);
 }
 
@@ -94,208 +102,40 @@ void cli_print_guard_changes(const struct xhp_cli *cli, const struct xhp_session
 	const struct xhp_guard_changes *c = &s->guard_changes;
 	size_t i;
 
-	for (i = 0; i < c->quarantined.n; i++)
+	for (i = 0; i < c->quarantined.n; i++) {
+		_cleanup_free_ char *n = xhp_escape(c->quarantined.v[i]);
+
 		cli_say(cli, "%s: quarantined: its apply in an earlier boot was not seen to complete (the host went "
-			     "down during it); release it with: xen-hotpatch clear %s", c->quarantined.v[i],
-			c->quarantined.v[i]);
-	for (i = 0; i < c->unproven.n; i++)
+			     "down during it); release it with: xen-hotpatch clear %s", n, n);
+	}
+	for (i = 0; i < c->unproven.n; i++) {
+		_cleanup_free_ char *n = xhp_escape(c->unproven.v[i]);
+
 		cli_say(cli, "%s: not proven: the host went down within proven_after_s of its apply; "
-			     "`xen-hotpatch apply` applies it again", c->unproven.v[i]);
+			     "`xen-hotpatch apply` applies it again", n);
+	}
 }
 
 void cli_print_plan(const struct xhp_cli *cli, const struct xhp_plan *p, bool dry)
 {
 	size_t i;
 
-	for (i = 0; i < p->nsteps; i++)
-		cli_say(cli, "%s %s", step_verb(p->steps[i].op, dry), p->steps[i].name);
-}
+	for (i = 0; i < p->nsteps; i++) {
+		_cleanup_free_ char *n = xhp_escape(p->steps[i].name);
 
-/* ---- what went wrong, in words ------------------------------------------------- */
-
-static const char *permission_text(void)
-{
-	return "not permitted: run as root in dom0 (with XSM/FLASK, dom0 needs the livepatch permissions: "
-	       "see policy/README.md), and the tools must match the hypervisor version";
-}
-
-/* Why the hypervisor refused an upload. */
-static const char *upload_refusal(int err)
-{
-	switch (-err) {
-	case EEXIST: return "the hypervisor already has a payload with this name, this build-id, or one of its new symbols";
-	case EINVAL: return "the hypervisor refused the payload (malformed, or built for another hypervisor; "
-			    "`xl dmesg` has its reason)";
-	case ENOENT: return "a symbol or function the payload needs is not in the hypervisor";
-	case EOPNOTSUPP: return "the hypervisor does not support something in this payload";
-	case EOVERFLOW: return "the payload's code is too far from the function it patches";
-	case EBUSY: return "the hypervisor is busy: try again";
-	default: return NULL;
+		cli_say(cli, "%s %s", step_verb(p->steps[i].op, dry), n);
 	}
-}
-
-/* Why the hypervisor refused an action when it was asked. */
-static const char *action_refusal(enum xhp_step_op op, int err, const struct xhp_identity *id)
-{
-	switch (-err) {
-	case EINVAL:
-		if (op == XHP_STEP_APPLY || op == XHP_STEP_APPLY_NODEPS)
-			return id && id->expectations
-				? "the hypervisor refused to apply it: an expectation did not match the running code, "
-				  "or its .livepatch.depends is not the top of the applied stack (`xl dmesg` says which)"
-				: "the hypervisor refused to apply it: its .livepatch.depends is not the top of the "
-				  "applied stack (`xl dmesg` has the reason)";
-		if (op == XHP_STEP_REPLACE)
-			return "the hypervisor refused REPLACE: the payload must depend on the hypervisor itself";
-		if (op == XHP_STEP_UNLOAD)
-			return "the hypervisor refused to unload it: it is still applied";
-		return "the hypervisor refused the action (invalid argument)";
-	case ERANGE: return "an expectation is longer than the function it checks";
-	case EFAULT: return "an expectation names no address";
-	case EOPNOTSUPP:
-		if (op == XHP_STEP_REPLACE)
-			return "REPLACE is impossible while this or an applied payload has pre/post hooks";
-		return "the hypervisor does not support this action";
-	default: return NULL;
-	}
-}
-
-/* Refusals any call can meet. */
-static const char *common_refusal(int err)
-{
-	switch (-err) {
-	case EPERM:
-	case EACCES: return permission_text();
-	case ENOSYS: return "this hypervisor was built without CONFIG_LIVEPATCH";
-	case ENODATA: return "this hypervisor has no build-id, so it cannot take payloads";
-	case ENOMEM: return "the hypervisor is out of memory";
-	default: return strerror(-err);
-	}
-}
-
-static const char *hook_label(enum xhp_step_op op, bool pre)
-{
-	if (op == XHP_STEP_REVERT)
-		return pre ? "pre-revert" : "revert";
-	return pre ? "pre-apply" : "apply";
-}
-
-static const char *action_word(enum xhp_step_op op)
-{
-	switch (op) {
-	case XHP_STEP_REVERT: return "revert";
-	case XHP_STEP_REPLACE: return "replace";
-	case XHP_STEP_UNLOAD: return "unload";
-	default: return "apply";
-	}
-}
-
-/* The work ran and ended with rc: whose doing it was, where it is known. */
-static char *work_failure(enum xhp_step_op op, const char *name, int rc, const struct xhp_identity *id)
-{
-	bool revert = op == XHP_STEP_REVERT;
-	enum xhp_hook action_hook = revert ? XHP_HOOK_REVERT : XHP_HOOK_APPLY;
-
-	if (id && op == XHP_STEP_REPLACE)
-		return xhp_asprintf("REPLACE with %s ended with rc %d: a revert inside it failed, an expectation "
-				    "of %s did not match the unpatched code, or its apply failed (`xl dmesg` says which)",
-				    name, rc, name);
-	if (id && xhp_identity_has_hook(id, action_hook))
-		return xhp_asprintf("the %s hook of %s failed (rc %d); `xl dmesg` shows its messages",
-				    hook_label(op, false), name, rc);
-	if (rc == -EINVAL && !revert && id && !id->safe_to_reapply)
-		return xhp_asprintf("Xen refuses to apply %s again after a revert (it has writable data): it must "
-				    "be unloaded and uploaded again, which the next `xen-hotpatch apply` does", name);
-	return xhp_asprintf("the hypervisor's %s of %s ended with rc %d (%s)", action_word(op), name, rc,
-			    rc == -EBUSY ? "the CPUs did not quiesce in time" : strerror(-rc));
-}
-
-/* The text after "OP NAME failed: ", and its exit code. */
-static char *failure_text(const struct xhp_cli *cli, const struct xhp_session *s, const struct xhp_result *res,
-			  const struct xhp_identity *id, int *code)
-{
-	const struct xhp_act_result *a = &res->act;
-	enum xhp_step_op op = res->failed.op;
-	const char *name = res->failed.name, *why;
-
-	(void)cli;
-	*code = XHP_EXIT_ERROR;
-	if (res->file_err)
-		return xhp_strdup(a->why);
-	switch (a->status) {
-	case XHP_ACT_REFUSED:
-		why = op == XHP_STEP_UPLOAD ? upload_refusal(a->err) : action_refusal(op, a->err, id);
-		if (a->err == -EBUSY)
-			*code = XHP_EXIT_BUSY;
-		return xhp_asprintf("%s (%s%s%s)", xhp_errno_name(a->err), why ? why : common_refusal(a->err),
-				    a->why[0] ? ": " : "", a->why);
-	case XHP_ACT_VETOED:
-		return xhp_asprintf("the %s hook of %s vetoed the %s (rc %d, %s); `xl dmesg` shows what the hook "
-				    "says; try again when it allows it", hook_label(op, true), name, action_word(op),
-				    a->rc, xhp_errno_name(a->rc));
-	case XHP_ACT_FAILED: {
-		_cleanup_free_ char *w = work_failure(op, name, a->rc, id);
-
-		return xhp_asprintf("%s (%s)", xhp_errno_name(a->rc), w);
-	}
-	case XHP_ACT_BUSY:
-		*code = XHP_EXIT_BUSY;
-		return xhp_asprintf("EBUSY (the hypervisor stayed busy: another livepatch action in flight, or the "
-				    "CPUs did not quiesce in time even with longer timeouts): try again");
-	case XHP_ACT_NOT_TOP:
-		return xhp_asprintf("EBUSY (%s is not the top of the applied stack as the hypervisor sees it, and "
-				    "Xen reverts only the top)", name);
-	case XHP_ACT_TIMEOUT:
-		*code = XHP_EXIT_BUSY;
-		return xhp_asprintf("ETIME (still in progress after deadline_ms = %u ms: the hypervisor may still "
-				    "finish it; the next run sees how it ended)", s->cfg.deadline_ms);
-	case XHP_ACT_WRONG_STATE:
-		return xhp_asprintf("EPROTO (%s is %s, which this action does not expect)", name,
-				    xhp_state_name(a->state));
-	case XHP_ACT_GONE:
-		return xhp_asprintf("ENOENT (no payload of that name is loaded)");
-	case XHP_ACT_DONE:
-		break;
-	}
-	return xhp_strdup("?");
-}
-
-/* What the hypervisor runs now, read again after the failure. */
-static char *state_after(const struct xhp_result *res)
-{
-	_cleanup_free_ char *stack = xhp_strv_join(&res->applied_after, " ");
-	const char *pending = res->act.status == XHP_ACT_TIMEOUT ? " (the action is still in progress)" : "";
-
-	if (res->rolled_back)
-		return xhp_asprintf("on_failure = rollback put the earlier stack back: applied now, bottom first: %s",
-				    res->applied_after.n ? stack : "none");
-	if (!res->applied_after.n)
-		return xhp_asprintf("nothing is applied now%s%s", pending,
-				    res->failed.op == XHP_STEP_REPLACE ? ": the hypervisor is unpatched" : "");
-	return xhp_asprintf("applied now, bottom first: %s%s", stack, pending);
-}
-
-static const struct xhp_identity *failed_identity(const struct xhp_session *s, const struct xhp_view *v,
-						  const struct xhp_result *res)
-{
-	const struct xhp_record *r;
-
-	if (res->failed.installed >= 0)
-		return &v->installed[res->failed.installed].ident;
-	r = xhp_records_find((struct xhp_records *)&s->rec, res->failed.name);
-	return r ? &r->ident : NULL;
 }
 
 static int report_step_failure(const struct xhp_cli *cli, struct xhp_session *s, const struct xhp_view *v,
 			       const struct xhp_result *res)
 {
-	int code;
-	_cleanup_free_ char *what = failure_text(cli, s, res, failed_identity(s, v, res), &code);
-	_cleanup_free_ char *now = state_after(res);
+	bool busy;
+	_cleanup_free_ char *msg = xhp_explain_result(s, v, res, &busy);
 
-	cli_error("%s %s failed: %s; %s; see `xen-hotpatch status`", xhp_step_op_name(res->failed.op),
-		  res->failed.name, what, now);
-	return code;
+	(void)cli;
+	cli_error("%s; see `xen-hotpatch status`", msg);
+	return busy ? XHP_EXIT_BUSY : XHP_EXIT_ERROR;
 }
 
 int cli_report_result(const struct xhp_cli *cli, struct xhp_session *s, const struct xhp_view *v,
@@ -303,6 +143,12 @@ int cli_report_result(const struct xhp_cli *cli, struct xhp_session *s, const st
 {
 	size_t i;
 
+	if (s->record_error) {
+		_cleanup_free_ char *dir = xhp_escape(xhp_run_dir());
+
+		cli_error("warning: cannot write %s/loaded.json (%s): the next run takes what is loaded by name, "
+			  "as reverted before", dir, strerror(-s->record_error));
+	}
 	switch (res->outcome) {
 	case XHP_OUTCOME_NO_PAYLOAD_DIR:
 		cli_error("%s: nothing changed", s->inv_err.msg);

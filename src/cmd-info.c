@@ -1,91 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* info: what a payload is. */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "cli.h"
-
-/* The payload name of a file: its base name without .livepatch. */
-static char *stem_of(const char *path)
-{
-	_cleanup_free_ char *p = xhp_strdup(path);
-	const char *b = basename(p);
-	char *stem = xhp_payload_stem(b);
-
-	return stem ? stem : xhp_strdup(b);
-}
-
-static const char *stacks_on(const struct xhp_payload *pl)
-{
-	return xhp_build_id_eq(&pl->depends, &pl->xen_depends) ? "hypervisor" : "payload";
-}
-
-/* A JSON string of untrusted bytes: valid UTF-8 always (json-c escapes the
- * control characters itself). */
-static json_object *jstr(const char *s)
-{
-	_cleanup_free_ char *e = xhp_escape_json(s);
-
-	return json_object_new_string(e ? e : "");
-}
-
-static json_object *funcs_json(const struct xhp_payload *pl)
-{
-	json_object *funcs = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < pl->nfuncs; i++) {
-		const struct xhp_func *f = &pl->funcs[i];
-		json_object *fo = json_object_new_object();
-
-		json_object_object_add(fo, "name", f->name ? jstr(f->name) : NULL);
-		json_object_object_add(fo, "old_size", json_object_new_int64(f->old_size));
-		json_object_object_add(fo, "new_size", json_object_new_int64(f->new_size));
-		json_object_object_add(fo, "nop", json_object_new_boolean(!f->has_new));
-		json_object_object_add(fo, "expect", json_object_new_boolean(f->expect_enabled));
-		if (f->expect_enabled)
-			json_object_object_add(fo, "expect_len", json_object_new_int(f->expect_len));
-		json_object_array_add(funcs, fo);
-	}
-	return funcs;
-}
-
-static json_object *payload_json(const char *path, const struct xhp_payload *pl)
-{
-	json_object *o = json_object_new_object(), *hooks = json_object_new_array(),
-		    *mi = json_object_new_object();
-	char hex[XHP_BUILD_ID_HEX_SIZE];
-	_cleanup_free_ char *stem = stem_of(path);
-	size_t i;
-
-	json_object_object_add(o, "file", jstr(path));
-	json_object_object_add(o, "name", jstr(stem));
-	json_object_object_add(o, "build_id", json_object_new_string(xhp_build_id_hex(&pl->id, hex, sizeof(hex))));
-	json_object_object_add(o, "depends", json_object_new_string(xhp_build_id_hex(&pl->depends, hex, sizeof(hex))));
-	json_object_object_add(o, "xen_depends",
-			       json_object_new_string(xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex))));
-	json_object_object_add(o, "stacks_on", json_object_new_string(stacks_on(pl)));
-	json_object_object_add(o, "funcs", funcs_json(pl));
-	for (i = 0; i < XHP_HOOK_COUNT; i++)
-		if (pl->hooks_present & (1u << i))
-			json_object_array_add(hooks, json_object_new_string(xhp_hook_label[i]));
-	json_object_object_add(o, "hooks", hooks);
-	json_object_object_add(o, "vetoing_hooks",
-			       json_object_new_boolean((pl->hooks_enabled & XHP_HOOKS_VETOING) != 0));
-	for (i = 0; i < pl->nmodinfo; i++) {
-		_cleanup_free_ char *k = xhp_escape_json(pl->modinfo[i].key);
-
-		json_object_object_add(mi, k, jstr(pl->modinfo[i].value ? pl->modinfo[i].value : ""));
-	}
-	json_object_object_add(o, "modinfo", mi);
-	json_object_object_add(o, "safe_to_reapply", json_object_new_boolean(pl->safe_to_reapply));
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)pl->size));
-	return o;
-}
+#include "report.h"
 
 /* "  LABEL:         " then an escaped value; "" labels continue a list. */
 static void print_field(const char *label, const char *value)
@@ -115,14 +37,14 @@ static void print_hooks(const struct xhp_payload *pl)
 static void print_human(const char *path, const struct xhp_payload *pl)
 {
 	char hex[XHP_BUILD_ID_HEX_SIZE];
-	_cleanup_free_ char *epath = xhp_escape(path), *stem = stem_of(path);
+	_cleanup_free_ char *epath = xhp_escape(path), *stem = xhp_payload_name_of(path);
 	size_t i;
 
 	printf("%s\n", epath);
 	print_field("name:", stem);
 	print_field("build-id:", xhp_build_id_hex(&pl->id, hex, sizeof(hex)));
 	printf("  depends:        %s (%s)\n", xhp_build_id_hex(&pl->depends, hex, sizeof(hex)),
-	       stacks_on(pl));
+	       xhp_payload_stacks_on(pl));
 	print_field("xen_depends:", xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex)));
 	for (i = 0; i < pl->nfuncs; i++) {
 		const struct xhp_func *f = &pl->funcs[i];
@@ -191,7 +113,7 @@ static char *query_field(const char *path, const struct xhp_payload *pl, const c
 	const char *v;
 
 	if (!strcmp(k, "name")) {
-		_cleanup_free_ char *stem = stem_of(path);
+		_cleanup_free_ char *stem = xhp_payload_name_of(path);
 
 		return xhp_escape(stem);
 	}
@@ -204,7 +126,7 @@ static char *query_field(const char *path, const struct xhp_payload *pl, const c
 	else if (!strcmp(k, "xen_depends"))
 		v = xhp_build_id_hex(&pl->xen_depends, hex, sizeof(hex));
 	else if (!strcmp(k, "stacks_on"))
-		v = stacks_on(pl);
+		v = xhp_payload_stacks_on(pl);
 	else if (!strcmp(k, "version"))
 		v = xhp_payload_modinfo(pl, "version");
 	else if (!strncmp(k, "modinfo.", 8))
@@ -286,7 +208,7 @@ int cmd_info(struct xhp_cli *cli, int argc, char **argv)
 			if (print_query(argv[i], &pl, query) < 0)
 				ret = XHP_EXIT_ERROR;
 		} else if (arr) {
-			json_object_array_add(arr, payload_json(argv[i], &pl));
+			json_object_array_add(arr, xhp_report_payload(argv[i], &pl));
 		} else {
 			if (printed++)
 				putchar('\n');
@@ -295,8 +217,7 @@ int cmd_info(struct xhp_cli *cli, int argc, char **argv)
 		xhp_payload_free(&pl);
 	}
 	if (arr) {
-		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-									 JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(json_object_to_json_string_ext(arr, XHP_REPORT_JSON_FLAGS));
 		json_object_put(arr);
 	}
 	return ret;

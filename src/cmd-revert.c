@@ -22,6 +22,7 @@ int cmd_revert(struct xhp_cli *cli, int argc, char **argv)
 	struct xhp_err err = { { 0 } };
 	struct xhp_view v;
 	struct xhp_result res;
+	_cleanup_free_ char *name = xhp_escape(argv[1]);
 	int r;
 
 	(void)argc;
@@ -33,11 +34,11 @@ int cmd_revert(struct xhp_cli *cli, int argc, char **argv)
 	cli_print_guard_changes(cli, &s);
 	xhp_revert_name(&s, argv[1], &v, &res);
 	if (res.outcome == XHP_OUTCOME_NOT_LOADED)
-		cli_error("%s: not loaded in the hypervisor", argv[1]);
+		cli_error("%s: not loaded in the hypervisor", name);
 	r = cli_report_result(cli, &s, &v, &res);
 	if (r == XHP_EXIT_OK && installed(&s, argv[1]))
 		cli_say(cli, "%s is still installed: the next `xen-hotpatch apply` applies it again "
-			     "unless policy blocks it (blocked = %s)", argv[1], argv[1]);
+			     "unless policy blocks it (blocked = %s)", name, name);
 	xhp_apply_log("revert %s: %s", argv[1], r ? "failed" : "done");
 	xhp_result_free(&res);
 	xhp_view_free(&v);
@@ -54,19 +55,24 @@ static int release(const struct xhp_cli *cli, struct xhp_session *s, const struc
 	int r, ret = XHP_EXIT_OK;
 
 	for (i = 0; i < n; i++) {
+		_cleanup_free_ char *name = NULL;
+
 		if (!all && strcmp(q[i].id_hex, arg) && strcmp(q[i].name, arg))
 			continue;
 		found = true;
+		name = xhp_escape(q[i].name);
 		r = xhp_guard_release(&s->guard, q[i].id_hex);
 		if (r < 0) {
-			cli_error("%s: cannot release: %s", q[i].name, strerror(-r));
+			cli_error("%s: cannot release: %s", name, strerror(-r));
 			ret = XHP_EXIT_ERROR;
 		} else {
-			cli_say(cli, "%s: released from quarantine; `xen-hotpatch apply` applies it", q[i].name);
+			cli_say(cli, "%s: released from quarantine; `xen-hotpatch apply` applies it", name);
 		}
 	}
 	if (!found && !all) {
-		cli_error("%s: not quarantined", arg);
+		_cleanup_free_ char *e = xhp_escape(arg);
+
+		cli_error("%s: not quarantined", e);
 		ret = XHP_EXIT_ERROR;
 	}
 	return ret;

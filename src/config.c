@@ -15,12 +15,14 @@ void xhp_config_defaults(struct xhp_config *c)
 	c->deadline_ms = 30000;
 	c->lock_wait_ms = 60000;
 	c->payload_dir = xhp_strdup("/usr/lib/xen-hotpatch");
+	c->metrics_dir = xhp_strdup("/var/lib/prometheus/node-exporter");
 }
 
 void xhp_config_free(struct xhp_config *c)
 {
 	free(c->backend);
 	free(c->payload_dir);
+	free(c->metrics_dir);
 	xhp_strv_free(&c->blocked);
 	xhp_strv_free(&c->independent);
 }
@@ -150,6 +152,16 @@ static int set_payload_dir(struct xhp_config *c, char *v)
 	return 0;
 }
 
+/* Empty (never write metrics) or an absolute path. */
+static int set_metrics_dir(struct xhp_config *c, char *v)
+{
+	if (v[0] && v[0] != '/')
+		return -EINVAL;
+	free(c->metrics_dir);
+	c->metrics_dir = xhp_strdup(v);
+	return 0;
+}
+
 /* Every key of the policy (policy/README.md), with what it takes. */
 static const struct key {
 	const char *name;
@@ -168,6 +180,7 @@ static const struct key {
 	{ "lock_wait_ms", set_lock_wait, "a whole number of milliseconds from 0 to 3600000" },
 	{ "proven_after_s", set_proven_after, "a whole number of seconds from 0 to 2592000" },
 	{ "payload_dir", set_payload_dir, "an absolute path" },
+	{ "metrics_dir", set_metrics_dir, "an absolute path, or nothing (no metrics)" },
 };
 
 /* One "key = value" line (trimmed, not a comment) of path. */

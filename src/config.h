@@ -20,6 +20,7 @@ struct xhp_config {
 	unsigned lock_wait_ms;		/* how long a run waits for the lock */
 	unsigned proven_after_s;	/* crash-loop guard: seen applied this long before proven */
 	char *payload_dir;		/* default /usr/lib/xen-hotpatch */
+	char *metrics_dir;		/* node-exporter textfile folder; "" = none */
 };
 
 void xhp_config_defaults(struct xhp_config *c);

@@ -3,16 +3,9 @@
 #include <string.h>
 
 #include "engine.h"
+#include "metrics.h"
 
 /* ---- the session ---------------------------------------------------------- */
-
-static int refresh(struct xhp_session *s)
-{
-	xhp_loaded_free(s->loaded, s->nloaded);
-	s->loaded = NULL;
-	s->nloaded = 0;
-	return s->be->ops->list(s->be, &s->loaded, &s->nloaded);
-}
 
 static const struct xhp_file *file_named(const struct xhp_session *s, const char *name)
 {
@@ -22,6 +15,56 @@ static const struct xhp_file *file_named(const struct xhp_session *s, const char
 		if (!strcmp(s->inv.files[i].name, name))
 			return &s->inv.files[i];
 	return NULL;
+}
+
+/* GET name into the list being read; false when it is not loaded. */
+static bool get_into(struct xhp_session *s, const char *name, size_t max)
+{
+	struct xhp_loaded *l;
+	struct xhp_status st;
+
+	if (s->nloaded == max || s->be->ops->get(s->be, name, &st) < 0)
+		return false;
+	l = &s->loaded[s->nloaded++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->st = st;
+	return true;
+}
+
+/* The loaded payloads by GET on the names the tool knows (its record, in
+ * upload order, then the installed files): 0 when they are all the probe
+ * counted, else -EAGAIN (someone else's payload is loaded: LIST). */
+static int read_known(struct xhp_session *s, unsigned nr)
+{
+	size_t i;
+
+	s->loaded = xhp_calloc(nr + 1, sizeof(*s->loaded));
+	for (i = 0; i < s->rec.n; i++)
+		get_into(s, s->rec.r[i].ident.name, nr);
+	for (i = 0; i < s->inv.nfiles; i++)
+		if (!xhp_records_find(&s->rec, s->inv.files[i].name))
+			get_into(s, s->inv.files[i].name, nr);
+	return s->nloaded == nr ? 0 : -EAGAIN;
+}
+
+/* What the hypervisor has loaded. LIST in Xen 4.17 needs its buffers sized
+ * for the worst case (backend-xen.c: megabytes a payload); when every
+ * payload the probe counts is one the tool knows by name, GET on those
+ * names reads the same for a few bytes each. */
+static int refresh(struct xhp_session *s)
+{
+	unsigned nr = 0;
+
+	xhp_loaded_free(s->loaded, s->nloaded);
+	s->loaded = NULL;
+	s->nloaded = 0;
+	if (s->be->ops->count && s->be->ops->count(s->be, &nr) == 0 && read_known(s, nr) == 0)
+		return 0;
+	xhp_loaded_free(s->loaded, s->nloaded);
+	s->loaded = NULL;
+	s->nloaded = 0;
+	return s->be->ops->list(s->be, &s->loaded, &s->nloaded);
 }
 
 static void strv_of(struct xhp_strv *v, char **names, size_t n)
@@ -108,6 +151,17 @@ static void reconcile_guard(struct xhp_session *s, struct xhp_guard_changes *cha
 	free(seen);
 }
 
+/* The record is best effort: losing it only makes later runs adopt what
+ * is loaded by name (as reverted, its history unknown); the first failure
+ * is kept for the CLI to say. */
+static void save_records(struct xhp_session *s)
+{
+	int r = xhp_records_save(&s->rec);
+
+	if (r < 0 && !s->record_error)
+		s->record_error = r;
+}
+
 /* What the hypervisor shows now is the truth: the record and the guard
  * follow it (actions that ended while nobody watched). */
 static void reconcile(struct xhp_session *s, struct xhp_guard_changes *changes)
@@ -117,7 +171,7 @@ static void reconcile(struct xhp_session *s, struct xhp_guard_changes *changes)
 	changed += adopt_unrecorded(s);
 	changed += renumber_applied(s);
 	if (changed)
-		(void)xhp_records_save(&s->rec); /* best effort: losing it only makes runs adopt by name */
+		save_records(s);
 	reconcile_guard(s, changes);
 }
 
@@ -174,12 +228,12 @@ int xhp_session_open(struct xhp_session *s, const struct xhp_session_opts *o, st
 		xhp_err_set(err, "cannot read %s/loaded.json: %s", xhp_run_dir(), strerror(-r));
 		return r;
 	}
+	s->inv_ok = xhp_inventory_scan(s->root, s->cfg.payload_dir, &s->hv_id, &s->inv, &s->inv_err) == 0;
 	r = refresh(s);
 	if (r < 0) {
 		xhp_err_set(err, "cannot list the hypervisor's payloads: %s", strerror(-r));
 		return r;
 	}
-	s->inv_ok = xhp_inventory_scan(s->root, s->cfg.payload_dir, &s->hv_id, &s->inv, &s->inv_err) == 0;
 	xhp_guard_open(&s->guard, s->root, s->boot_id, s->cfg.proven_after_s);
 	reconcile(s, &s->guard_changes);
 	return 0;
@@ -226,11 +280,6 @@ static void exclusion(const struct xhp_session *s, enum xhp_mode mode, struct xh
 	if (xhp_strv_has(&s->cfg.blocked, n->ident.name) || xhp_strv_has(&s->cfg.blocked, hex)) {
 		n->excluded = XHP_EXCLUDED_BLOCKED;
 		n->excluded_why = "blocked by policy";
-	} else if (n->ident.bad_expectation) {
-		n->excluded = XHP_EXCLUDED_UNAPPLIABLE;
-		n->excluded_why = n->ident.bad_expectation == -ERANGE
-			? "an expectation is longer than the function it checks: Xen refuses to apply it"
-			: "an expectation has reserved bits set: Xen refuses to apply it";
 	} else if (xhp_guard_is_quarantined(&s->guard, &n->ident.id)) {
 		n->excluded = XHP_EXCLUDED_QUARANTINED;
 		n->excluded_why = "quarantined: an earlier apply was not seen to complete "
@@ -330,11 +379,6 @@ void xhp_result_free(struct xhp_result *r)
 
 /* ---- running steps ------------------------------------------------------------ */
 
-static void save_records(struct xhp_session *s)
-{
-	/* Best effort: losing the record only makes later runs adopt by name. */
-	(void)xhp_records_save(&s->rec);
-}
 
 /* Upload installed payload n: the file is read again and must still be
  * what was planned. */
@@ -345,6 +389,7 @@ static void run_upload(struct xhp_session *s, const struct xhp_installed *n, str
 	struct xhp_payload pl;
 	struct xhp_err e = { { 0 } };
 	_cleanup_free_ void *data = NULL;
+	unsigned long long t0;
 	size_t len = 0;
 	int r;
 
@@ -363,7 +408,9 @@ static void run_upload(struct xhp_session *s, const struct xhp_installed *n, str
 		snprintf(a->why, sizeof(a->why), "%s", e.msg);
 		return;
 	}
+	t0 = xhp_now_us();
 	r = s->be->ops->upload(s->be, n->ident.name, data, len);
+	a->waited_us = xhp_now_us() - t0;
 	if (r < 0) {
 		a->status = XHP_ACT_REFUSED;
 		a->err = r;
@@ -594,15 +641,13 @@ void xhp_converge(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v,
 {
 	memset(res, 0, sizeof(*res));
 	xhp_view_build(s, mode, v);
-	if (!s->inv_ok) {
+	if (!s->inv_ok)
 		res->outcome = XHP_OUTCOME_NO_PAYLOAD_DIR;
-		return;
-	}
-	if (v->plan.refused) {
+	else if (v->plan.refused)
 		res->outcome = XHP_OUTCOME_REFUSED;
-		return;
-	}
-	run_plan(s, v, res, true);
+	else
+		run_plan(s, v, res, true);
+	xhp_metrics_after_run(s, mode == XHP_MODE_BOOT ? "boot" : "apply", res);
 }
 
 void xhp_revert_name(struct xhp_session *s, const char *name, struct xhp_view *v, struct xhp_result *res)
@@ -610,9 +655,9 @@ void xhp_revert_name(struct xhp_session *s, const char *name, struct xhp_view *v
 	memset(res, 0, sizeof(*res));
 	xhp_view_build(s, XHP_MODE_APPLY, v);
 	xhp_plan_free(&v->plan);
-	if (xhp_plan_revert(&v->in, name, &v->plan) < 0) {
+	if (xhp_plan_revert(&v->in, name, &v->plan) < 0)
 		res->outcome = XHP_OUTCOME_NOT_LOADED;
-		return;
-	}
-	run_plan(s, v, res, false);
+	else
+		run_plan(s, v, res, false);
+	xhp_metrics_after_run(s, "revert", res);
 }

@@ -48,6 +48,7 @@ struct xhp_session {
 	struct xhp_err inv_err;
 	struct xhp_loaded *loaded;	/* the hypervisor as last read */
 	size_t nloaded;
+	int record_error;		/* the first failed write of the record (-errno), or 0 */
 	struct xhp_events ev;
 };
 

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "backend.h"
 #include "guard.h"
 
 #define STAGE_STARTED "started"
@@ -61,13 +60,20 @@ static char *entry_path(const struct xhp_guard *g, enum xhp_guard_kind kind, con
 	return xhp_asprintf("%s/%s%s%s", g->dir, kind_dir[kind], id_hex ? "/" : "", id_hex ? id_hex : "");
 }
 
-static int write_entry(struct xhp_guard *g, enum xhp_guard_kind kind, const char *id_hex, const char *content)
+/* A new attempt must be on disk before the hypervisor is touched, and a
+ * quarantine before its attempt goes; a later stage of an attempt or a
+ * proof lost in a crash leaves the safe side (an attempt that quarantines,
+ * a payload not proven), so they are not synced: every apply would wait
+ * for the disk three times otherwise. */
+static int write_entry(struct xhp_guard *g, enum xhp_guard_kind kind, const char *id_hex, const char *content,
+		       bool durable)
 {
 	_cleanup_free_ char *dir = entry_path(g, kind, NULL), *path = entry_path(g, kind, id_hex);
 	int r = xhp_mkdir_p(dir, 0755);
 
 	if (!r)
-		r = xhp_write_file_atomic(path, content, strlen(content), 0644);
+		r = durable ? xhp_write_file_atomic(path, content, strlen(content), 0644)
+			    : xhp_write_file_replace(path, content, strlen(content), 0644);
 	if (r < 0 && !g->write_error)
 		g->write_error = r;
 	return r;
@@ -134,7 +140,7 @@ static int write_attempt(struct xhp_guard *g, const struct xhp_guard_entry *e)
 					      e->completed ? STAGE_APPLIED : STAGE_STARTED, e->applied_ms,
 					      e->seen_ms);
 
-	return write_entry(g, XHP_GUARD_ATTEMPT, e->id_hex, c);
+	return write_entry(g, XHP_GUARD_ATTEMPT, e->id_hex, c, !e->completed);
 }
 
 int xhp_guard_attempt_begin(struct xhp_guard *g, const struct xhp_identity *ident)
@@ -170,7 +176,7 @@ static void quarantine(struct xhp_guard *g, const struct xhp_guard_entry *a)
 					      "went down during it (or the tool was stopped and the host "
 					      "rebooted before any run saw the result)\n", a->name, a->boot_id);
 
-	if (write_entry(g, XHP_GUARD_QUARANTINE, a->id_hex, c) == 0) {
+	if (write_entry(g, XHP_GUARD_QUARANTINE, a->id_hex, c, true) == 0) {
 		drop_entry(g, XHP_GUARD_PROVEN, a->id_hex);
 		drop_entry(g, XHP_GUARD_ATTEMPT, a->id_hex);
 	}
@@ -180,7 +186,7 @@ static void prove(struct xhp_guard *g, const struct xhp_guard_entry *a)
 {
 	_cleanup_free_ char *c = xhp_asprintf("%s\n", a->name);
 
-	if (write_entry(g, XHP_GUARD_PROVEN, a->id_hex, c) == 0)
+	if (write_entry(g, XHP_GUARD_PROVEN, a->id_hex, c, false) == 0)
 		drop_entry(g, XHP_GUARD_ATTEMPT, a->id_hex);
 }
 

@@ -5,6 +5,15 @@
 
 #include "identity.h"
 
+const char *xhp_state_name(int state)
+{
+	switch (state) {
+	case XHP_STATE_CHECKED: return "CHECKED";
+	case XHP_STATE_APPLIED: return "APPLIED";
+	}
+	return "unknown";
+}
+
 /* Xen's static expectation rules (livepatch_verify_expectation_fn): what
  * it refuses whatever the running code holds. */
 static int bad_expectation(const struct xhp_payload *pl)

@@ -25,6 +25,11 @@
 
 #include "payload.h"
 
+/* A loaded payload's state in Xen (LIVEPATCH_STATE_*): the one fact the
+ * hypervisor keeps about it besides its name and rc. */
+enum xhp_state { XHP_STATE_CHECKED = 1, XHP_STATE_APPLIED = 2 };
+const char *xhp_state_name(int state);	/* "CHECKED", "APPLIED", "unknown" */
+
 struct xhp_identity {
 	char name[XHP_NAME_MAX + 1];
 	struct xhp_build_id id;

@@ -27,6 +27,7 @@ enum {
 	O_QUIET = 1u << 8,
 	O_VERBOSE = 1u << 9,
 	O_HELP = 1u << 10,
+	O_FORMAT = 1u << 11,
 	/* every verb takes these */
 	O_COMMON = O_QUIET | O_VERBOSE | O_HELP,
 	/* the verbs that read the policy and talk to the hypervisor */
@@ -43,8 +44,9 @@ static const struct verb {
 } verbs[] = {
 	{ "info", 1, -1, O_JSON | O_QUERY, XHP_EXIT_ERROR, cmd_info,
 	  "[--json | --query F[,F...]] FILE...", "what each payload is" },
-	{ "status", 0, 0, O_HV | O_JSON, XHP_EXIT_ERROR, cmd_status,
-	  "[--json]", "applied stack vs installed payloads (exit 3: out of sync)" },
+	{ "status", 0, 0, O_HV | O_JSON | O_FORMAT, XHP_EXIT_ERROR, cmd_status,
+	  "[--json | --format=F]", "applied stack vs installed payloads (exit 3: out of sync); "
+	  "F: text, json or openmetrics" },
 	{ "apply", 0, 0, O_HV | O_DRY_RUN | O_AUTO | O_JSON, XHP_EXIT_ERROR, cmd_apply,
 	  "[--dry-run [--json] | --auto]", "converge the hypervisor to the installed stack" },
 	{ "revert", 1, 1, O_HV, XHP_EXIT_ERROR, cmd_revert,
@@ -69,6 +71,7 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "format", required_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -81,7 +84,7 @@ static const struct {
 	{ 'B', O_BACKEND, "--backend" }, { 'R', O_ROOT, "--root" }, { 'C', O_CONFIG, "--config" },
 	{ 'j', O_JSON, "--json" }, { 'n', O_DRY_RUN, "--dry-run" }, { 'a', O_AUTO, "--auto" },
 	{ 'Q', O_QUERY, "--query" }, { 'A', O_ALL, "--all" }, { 'q', O_QUIET, "--quiet" },
-	{ 'v', O_VERBOSE, "--verbose" }, { 'h', O_HELP, "--help" },
+	{ 'v', O_VERBOSE, "--verbose" }, { 'h', O_HELP, "--help" }, { 'F', O_FORMAT, "--format" },
 };
 
 static void usage(FILE *f)
@@ -158,6 +161,7 @@ static void take_option(struct xhp_cli *cli, int c, const char *arg)
 	case 'A': cli->all = true; break;
 	case 'q': cli->verbose = -1; break;
 	case 'v': cli->verbose = 1; break;
+	case 'F': cli->format = arg; break;
 	}
 }
 
@@ -207,6 +211,11 @@ static const char *bad_combination(const struct verb *v, const struct xhp_cli *c
 		return "--auto and --dry-run: choose one";
 	if (!strcmp(v->name, "apply") && (seen & O_JSON) && !(seen & O_DRY_RUN))
 		return "apply prints JSON only with --dry-run";
+	if ((seen & O_JSON) && (seen & O_FORMAT))
+		return "--json and --format: choose one";
+	if ((seen & O_FORMAT) && strcmp(cli->format, "text") && strcmp(cli->format, "json") &&
+	    strcmp(cli->format, "openmetrics"))
+		return "--format takes text, json or openmetrics";
 	if ((seen & O_ALL) && nargs)
 		return "--all or names: choose one";
 	if (!strcmp(v->name, "clear") && !(seen & O_ALL) && !nargs)

@@ -2,42 +2,51 @@
 /*
  * Payload reader: a .livepatch file as Xen 4.17.7 reads it at upload.
  *
- * The checks follow load_payload_data() in xen/common/livepatch.c (see
- * ../shared/reference/xen-livepatch-semantics.md §1.1-§1.8), in the same
- * order, so that a payload with several faults is reported with the errno
- * Xen would return first:
+ * The checks follow load_payload_data() in xen/common/livepatch.c and
+ * xen/common/livepatch_elf.c (see ../shared/reference/
+ * xen-livepatch-semantics.md §1.1-§1.8), in the same order, so that a
+ * payload with several faults is reported with the errno Xen would return
+ * first:
  *   1. ELF header (livepatch_header_check)
  *   2. section table, symbol table, string tables (elf_resolve_sections,
  *      elf_resolve_section_names, elf_get_sym)
- *   3. section flags: W+X (move_payload), safe_to_reapply
+ *   3. section flags: W+X, the layout of the loaded sections, and
+ *      safe_to_reapply (move_payload)
  *   4. symbols (livepatch_elf_resolve_symbols), relocations
- *      (arch_livepatch_perform_rela)
+ *      (livepatch_elf_perform_relocs, arch_livepatch_perform_rela)
  *   5. the three mandatory notes exist, the patching sections
  *      (check_special_sections, check_patching_sections)
  *   6. functions, hooks, notes, bug frames, alternatives, .ex_table,
  *      .modinfo (prepare_payload)
- *   7. the payload's symbol table and its new symbols (build_symbol_table)
- * Checks that need the running hypervisor (xen_depends against Xen's id,
- * duplicate build-ids and symbols, resolving names and undefined symbols,
- * ENDBR64 at old_addr, jump distance) are left to the caller; the data they
- * need is returned.
+ *   7. xen_depends against the running hypervisor (xen_build_id_dep)
+ *   8. the payload's symbol table and its new symbols (build_symbol_table)
+ * What needs the running hypervisor (names to resolve, loaded build-ids and
+ * symbols, Xen's build-id) comes from a struct xhp_hv_view when the caller
+ * has one (the simulator); without one, names are assumed to resolve.
  *
- * libelf walks the file (section headers, symbols, names), but every offset
- * Xen checks is checked here first: libelf is never asked about bytes that
- * are not known to be inside the file. Relocation entries are decoded
- * directly, because Xen accepts a relocation section with a ragged tail and
- * libelf does not.
+ * The ELF structures are decoded here from the bytes, at the strides the
+ * file declares (e_shentsize, the symbol table's and each relocation
+ * section's sh_entsize), as Xen does: libelf assumes the canonical sizes and
+ * would misread a file Xen accepts. Every offset is checked before use.
  *
- * Where this reader is stricter than Xen it says so in the message ("this
- * tool ..."): 64-byte section headers and 24-byte symbol/relocation entries
- * only (what every toolchain writes), build-ids up to XHP_BUILD_ID_MAX bytes,
- * and the sections Xen 4.17 reads through their load address must have
- * SHF_ALLOC (Xen 4.17 would dereference a NULL load address).
+ * Addresses. Xen copies the loaded (SHF_ALLOC) sections into one buffer:
+ * executable sections, then writable ones, then read-only ones, each group
+ * page-aligned (move_payload). The reader computes the same layout, so the
+ * checks that compare addresses inside the payload (PC32 overflow,
+ * alternatives inside .text, new symbols vs new_addr) are exact. The buffer
+ * itself lies somewhere in Xen's 1 GiB virtual range; a check that depends on
+ * where (a jump to Xen, an absolute symbol) refuses only what fails wherever
+ * the buffer is.
+ *
+ * Where Xen 4.17 would not refuse but crash or read outside the payload (a
+ * section it reads through a NULL load address, an array of load/unload
+ * hooks that is not loaded, a note whose padded descriptor runs past its
+ * section, an empty .modinfo), the reader refuses and says so. Build-ids
+ * longer than XHP_BUILD_ID_MAX bytes are a limit of this tool ("this tool").
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +78,7 @@ const char *const xhp_hook_label[XHP_HOOK_COUNT] = {
 #define SHDR_SIZE 64u
 #define SYM_SIZE 24u
 #define RELA_SIZE 24u
+#define REL_SIZE 16u
 #define NOTE_HDR_SIZE 12u
 #define NT_GNU_BUILD_ID_TYPE 3u
 
@@ -86,58 +96,78 @@ const char *const xhp_hook_label[XHP_HOOK_COUNT] = {
 #define JUMP_INSN_SIZE 5u	/* ARCH_PATCH_INSN_SIZE */
 #define HOOK_PTR_SIZE 8u
 #define BUG_FRAME_SIZE 8u
-#define ALT_INSTR_SIZE 14u
+#define ALT_INSTR_SIZE 14u	/* struct alt_instr, packed */
+#define ALT_OFF_ORIG_LEN 10u
+#define ALT_OFF_REPL_LEN 11u
 #define EX_TABLE_SIZE 8u
 #define KSYM_NAME_LEN 127u	/* Xen keeps payload symbol names to 126 bytes */
+#define PAGE_SIZE 4096u
+
+/* Xen's virtual range on x86-64 (XEN_VIRT_START, 1 GiB): the hypervisor and
+ * the livepatch area where payload buffers are allocated. */
+#define XEN_VIRT_START 0xffff82d040000000ull
+#define XEN_VIRT_SPAN (1ll << 30)
 
 #define S_FUNCS ".livepatch.funcs"
 #define S_DEPENDS ".livepatch.depends"
 #define S_XEN_DEPENDS ".livepatch.xen_depends"
 #define S_BUILD_ID ".note.gnu.build-id"
 #define S_MODINFO ".modinfo"
+#define S_ALT ".altinstructions"
+#define S_ALT_REPL ".altinstr_replacement"
 
-/* One relocation that lands in a section whose contents we interpret. */
+#define NO_LOAD UINT64_MAX	/* a section Xen does not load */
+
+/* An address as far as it can be known before Xen loads the payload:
+ * k + d - XEN_VIRT_START for some d in [dlo, dhi]. A payload address
+ * (inpayload) is k = its offset in the payload buffer, d the buffer's
+ * place: differences of two payload addresses are exact. */
+struct span {
+	int64_t k, dlo, dhi;
+	bool inpayload;
+};
+
+/* One relocation applied to a section whose relocated contents we read. */
 struct rel {
 	uint64_t off;
 	int64_t addend;
 	uint32_t type;
 	uint32_t sym;
+	uint32_t width;		/* bytes written: 0 (NONE), 4 or 8 */
+	uint32_t seq;		/* application order */
 };
 
-/* The relocations applied to one section, and for each 8-byte slot of it
- * the last relocation that writes into that slot (Xen applies them in
- * section order, so the last one wins). */
+/* The relocations of one section, sorted by offset once all are known. */
 struct relmap {
 	size_t sec;		/* 0: none */
 	struct rel *rel;
 	size_t nrel, caprel;
-	int32_t *slot;		/* index into rel, -1 = untouched */
-	size_t nslots;
+	bool sorted;
 };
+
+enum { MAP_FUNCS, MAP_HOOKS, MAP_ALT = MAP_HOOKS + XHP_HOOK_COUNT, MAP_COUNT };
 
 struct sec {
-	GElf_Shdr sh;
+	Elf64_Shdr sh;
 	const char *name;
-};
-
-struct func_target {		/* where a relocated new_addr points */
-	size_t shndx;
-	uint64_t value;
+	uint64_t load;		/* offset in the payload buffer, or NO_LOAD */
 };
 
 struct ctx {
 	const uint8_t *buf;
 	size_t len;
-	Elf *elf;
-	size_t shnum;
+	const struct xhp_hv_view *hv;	/* NULL: names assumed to resolve */
+	size_t shnum, shentsize;
 	struct sec *sec;
 	size_t symtab, strtab;
 	size_t nsym;
-	GElf_Sym *sym;
+	Elf64_Sym *sym;
 	const char **symname;
 	bool *ignored;
-	struct relmap maps[1 + XHP_HOOK_COUNT]; /* funcs, then the hooks */
-	struct func_target *targets;	/* sorted once the functions are read */
+	struct span *symaddr;		/* each symbol's address once resolved */
+	uint64_t text_size;		/* the executable region of the buffer */
+	struct relmap maps[MAP_COUNT];
+	uint64_t *targets;		/* new_addr targets, buffer offsets, sorted */
 	size_t ntargets;
 	size_t *byaddr;			/* symbols 1.. sorted by (section, value, index) */
 	struct xhp_payload *p;
@@ -162,11 +192,6 @@ static int fail(struct ctx *c, int rc, const char *fmt, ...)
 static int oom(struct ctx *c)
 {
 	return fail(c, -ENOMEM, "out of memory");
-}
-
-static int libelf_fail(struct ctx *c, const char *what)
-{
-	return fail(c, -EINVAL, "%s: libelf: %s", what, elf_errmsg(-1));
 }
 
 /* Printable form of a string from the file: at most 60 characters, control
@@ -218,6 +243,50 @@ static bool is_pow2(uint64_t v)
 	return (v & (v - 1)) == 0;
 }
 
+/* ---- addresses ------------------------------------------------------------ */
+
+static struct span span_payload(uint64_t off)
+{
+	return (struct span){ (int64_t)off, 0, XEN_VIRT_SPAN - 1, true };
+}
+
+static struct span span_absolute(uint64_t addr)
+{
+	return (struct span){ (int64_t)(addr - XEN_VIRT_START), 0, 0, false };
+}
+
+/* Somewhere in Xen's range: the hypervisor, or another payload. */
+static struct span span_xen(void)
+{
+	return (struct span){ 0, 0, XEN_VIRT_SPAN - 1, false };
+}
+
+static struct span span_add(struct span a, int64_t v)
+{
+	a.k = (int64_t)((uint64_t)a.k + (uint64_t)v);
+	return a;
+}
+
+/* a - b, computed modulo 2^64 as Xen computes it. */
+static struct span span_sub(struct span a, struct span b)
+{
+	struct span r = { (int64_t)((uint64_t)a.k - (uint64_t)b.k), 0, 0, false };
+
+	if (!(a.inpayload && b.inpayload)) {
+		r.dlo = a.dlo - b.dhi;
+		r.dhi = a.dhi - b.dlo;
+	}
+	return r;
+}
+
+/* True when every value of s, read as a signed 64-bit number, lies outside
+ * [INT32_MIN, INT32_MAX] (both Xen's PC32 overflow and its +-2 GiB jump
+ * range). A k far away stays outside even if k + d wraps. */
+static bool span_outside_s32(struct span s)
+{
+	return s.k > (int64_t)INT32_MAX - s.dlo || s.k < (int64_t)INT32_MIN - s.dhi;
+}
+
 /* ---- section contents ------------------------------------------------- */
 
 /* A section's bytes as Xen copies them (before relocation), NULL for
@@ -261,6 +330,18 @@ static const char *sec_name(const struct ctx *c, size_t i)
 	return i < c->shnum && c->sec[i].name ? c->sec[i].name : "?";
 }
 
+/* Xen 4.17 reads the sections it interprets through their load address,
+ * which only SHF_ALLOC sections have: it would dereference NULL. */
+static int need_alloc(struct ctx *c, size_t i)
+{
+	char n[PR_SIZE];
+
+	if (c->sec[i].sh.sh_flags & SHF_ALLOC)
+		return 0;
+	return fail(c, -EINVAL, "section %s is not SHF_ALLOC: Xen 4.17 would read it through a NULL address",
+		    PR(n, c->sec[i].name));
+}
+
 /* ---- 1. ELF header ------------------------------------------------------ */
 
 static const char *machine_name(unsigned m)
@@ -290,27 +371,13 @@ static const char *elf_type_name(unsigned t)
 	return t < 5 ? n[t] : "unknown";
 }
 
-static int check_header(struct ctx *c)
+/* Class, byte order, machine (arch_livepatch_verify_elf): first here,
+ * because the other fields cannot be read without them. */
+static int check_ident(struct ctx *c)
 {
 	const uint8_t *b = c->buf;
-	uint16_t type, machine, phnum, shentsize, shnum, shstrndx;
-	uint32_t version;
-	uint64_t shoff;
+	uint16_t machine;
 
-	if (c->len == 0)
-		return fail(c, -EINVAL, "empty file");
-	if (c->len > XHP_PAYLOAD_MAX_SIZE)
-		return fail(c, -EFBIG, "file is %zu bytes, Xen accepts at most %u (2 MiB)",
-			    c->len, XHP_PAYLOAD_MAX_SIZE);
-	if (memcmp(b, ELFMAG, c->len < SELFMAG ? c->len : SELFMAG))
-		return fail(c, -EINVAL, "not an ELF file");
-	if (c->len < EHDR_SIZE)
-		return fail(c, -EINVAL, "truncated: ELF header needs %u bytes, file is %zu bytes",
-			    EHDR_SIZE, c->len);
-
-	/* Xen checks the generic fields first, then the machine; both give
-	 * -EOPNOTSUPP. Class and byte order come first here because the other
-	 * fields cannot be read without them. */
 	if (b[EI_CLASS] == ELFCLASS32)
 		return fail(c, -EOPNOTSUPP, "ELF class 32: Xen payloads are ELFCLASS64");
 	if (b[EI_CLASS] != ELFCLASS64)
@@ -325,6 +392,29 @@ static int check_header(struct ctx *c)
 	if (machine != EM_X86_64)
 		return fail(c, -EOPNOTSUPP, "machine %u (%s): this tool handles x86-64 payloads",
 			    machine, machine_name(machine));
+	return 0;
+}
+
+static int check_header(struct ctx *c)
+{
+	const uint8_t *b = c->buf;
+	uint16_t type, phnum, shentsize, shnum, shstrndx;
+	uint32_t version;
+	uint64_t shoff;
+	int rc;
+
+	if (c->len == 0)
+		return fail(c, -EINVAL, "empty file");
+	if (c->len > XHP_PAYLOAD_MAX_SIZE)
+		return fail(c, -EFBIG, "file is %zu bytes, Xen accepts at most %u (2 MiB)",
+			    c->len, XHP_PAYLOAD_MAX_SIZE);
+	if (memcmp(b, ELFMAG, c->len < SELFMAG ? c->len : SELFMAG))
+		return fail(c, -EINVAL, "not an ELF file");
+	if (c->len < EHDR_SIZE)
+		return fail(c, -EINVAL, "truncated: ELF header needs %u bytes, file is %zu bytes",
+			    EHDR_SIZE, c->len);
+	if ((rc = check_ident(c)))
+		return rc;
 
 	version = le32(b + 20);
 	if (b[EI_VERSION] != EV_CURRENT || version != EV_CURRENT)
@@ -362,18 +452,33 @@ static int check_header(struct ctx *c)
 	if ((c->len - shoff) / shentsize < shnum)
 		return fail(c, -EINVAL, "truncated: section header table ends at %llu, file is %zu bytes",
 			    (unsigned long long)(shoff + (uint64_t)shnum * shentsize), c->len);
-	if (shentsize != SHDR_SIZE)
-		return fail(c, -EOPNOTSUPP, "section header size %u: this tool reads %u-byte section headers",
-			    shentsize, SHDR_SIZE);
 	c->shnum = shnum;
+	c->shentsize = shentsize;
 	return 0;
 }
 
 /* ---- 2. sections, symbol table, names ---------------------------------- */
 
+/* Section header i, at e_shoff + i * e_shentsize (checked to be inside). */
+static void read_shdr(const struct ctx *c, size_t i, Elf64_Shdr *sh)
+{
+	const uint8_t *b = c->buf + le64(c->buf + 40) + i * c->shentsize;
+
+	sh->sh_name = le32(b);
+	sh->sh_type = le32(b + 4);
+	sh->sh_flags = le64(b + 8);
+	sh->sh_addr = le64(b + 16);
+	sh->sh_offset = le64(b + 24);
+	sh->sh_size = le64(b + 32);
+	sh->sh_link = le32(b + 40);
+	sh->sh_info = le32(b + 44);
+	sh->sh_addralign = le64(b + 48);
+	sh->sh_entsize = le64(b + 56);
+}
+
 static int check_strtab(struct ctx *c, size_t i, const char *what)
 {
-	const GElf_Shdr *sh = &c->sec[i].sh;
+	const Elf64_Shdr *sh = &c->sec[i].sh;
 	const uint8_t *d;
 
 	if (sh->sh_type != SHT_STRTAB)
@@ -388,146 +493,190 @@ static int check_strtab(struct ctx *c, size_t i, const char *what)
 	return 0;
 }
 
+/* The checks of elf_resolve_sections on section i, in Xen's order. */
+static int check_section(struct ctx *c, size_t i)
+{
+	Elf64_Shdr *sh = &c->sec[i].sh;
+
+	read_shdr(c, i, sh);
+	if (sh->sh_offset < EHDR_SIZE)
+		return fail(c, -EINVAL, "section [%zu]: data at offset %llu overlaps the ELF header",
+			    i, (unsigned long long)sh->sh_offset);
+	if (sh->sh_type != SHT_NOBITS &&
+	    (sh->sh_offset > c->len || sh->sh_size > c->len - sh->sh_offset)) {
+		uint64_t end = sh->sh_offset + sh->sh_size;
+
+		/* Xen's own sum would wrap and pass; it would then copy
+		 * more than the file. */
+		if (end < sh->sh_offset)
+			return fail(c, -EINVAL, "section [%zu]: size %llu overflows",
+				    i, (unsigned long long)sh->sh_size);
+		return fail(c, -EINVAL, "truncated: section [%zu] data ends at %llu, file is %zu bytes",
+			    i, (unsigned long long)end, c->len);
+	}
+	if (!is_pow2(sh->sh_addralign))
+		return fail(c, -EOPNOTSUPP, "section [%zu]: alignment %#llx is not a power of 2",
+			    i, (unsigned long long)sh->sh_addralign);
+	if (sh->sh_addralign && sh->sh_addr % sh->sh_addralign)
+		return fail(c, -EINVAL, "section [%zu]: address %#llx is not aligned to %#llx",
+			    i, (unsigned long long)sh->sh_addr,
+			    (unsigned long long)sh->sh_addralign);
+	if ((sh->sh_flags & (SHF_WRITE | SHF_ALLOC)) && sh->sh_type == SHT_NOBITS &&
+	    sh->sh_size > XHP_PAYLOAD_MAX_SIZE)
+		return fail(c, -EINVAL, "section [%zu]: %llu bytes of zero-fill, Xen allows at most 2 MiB",
+			    i, (unsigned long long)sh->sh_size);
+	if (sh->sh_type == SHT_SYMTAB) {
+		if (c->symtab)
+			return fail(c, -EOPNOTSUPP, "more than one symbol table (sections [%zu] and [%zu])",
+				    c->symtab, i);
+		c->symtab = i;
+		if (sh->sh_link >= c->shnum)
+			return fail(c, -EINVAL, "symbol table: string table index %u is past the %zu sections",
+				    sh->sh_link, c->shnum);
+	}
+	return 0;
+}
+
+static int check_symtab(struct ctx *c)
+{
+	const Elf64_Shdr *st;
+
+	if (!c->symtab)
+		return fail(c, -EINVAL, "no symbol table");
+	st = &c->sec[c->symtab].sh;
+	if (st->sh_size == 0)
+		return fail(c, -EINVAL, "symbol table is empty");
+	if (st->sh_entsize < SYM_SIZE)
+		return fail(c, -EINVAL, "symbol table entry size %llu, expected at least %u",
+			    (unsigned long long)st->sh_entsize, SYM_SIZE);
+	if (st->sh_size % st->sh_entsize)
+		return fail(c, -EINVAL, "symbol table size %llu is not a multiple of its entry size %llu",
+			    (unsigned long long)st->sh_size,
+			    (unsigned long long)st->sh_entsize);
+	c->strtab = st->sh_link;
+	/* Xen would use the absent section [0] as the string table. */
+	if (c->strtab == 0)
+		return fail(c, -EINVAL, "symbol table has no string table (sh_link 0)");
+	return check_strtab(c, c->strtab, "symbol string table");
+}
+
 static int check_sections(struct ctx *c)
 {
-	size_t i, shstrndx;
-	uint64_t end;
+	size_t i, shstrndx = le16(c->buf + 62);
+	const Elf64_Shdr *names;
+	int rc;
 
-	if (elf_getshdrnum(c->elf, &i) || i != c->shnum)
-		return libelf_fail(c, "section table");
 	c->sec = calloc(c->shnum, sizeof(*c->sec));
 	if (!c->sec)
 		return oom(c);
-
-	for (i = 1; i < c->shnum; i++) {
-		GElf_Shdr *sh = &c->sec[i].sh;
-		Elf_Scn *scn = elf_getscn(c->elf, i);
-
-		if (!scn || !gelf_getshdr(scn, sh))
-			return libelf_fail(c, "section header");
-		if (sh->sh_offset < EHDR_SIZE)
-			return fail(c, -EINVAL, "section [%zu]: data at offset %llu overlaps the ELF header",
-				    i, (unsigned long long)sh->sh_offset);
-		if (sh->sh_type != SHT_NOBITS &&
-		    (sh->sh_offset > c->len || sh->sh_size > c->len - sh->sh_offset)) {
-			end = sh->sh_offset + sh->sh_size;
-			if (end < sh->sh_offset)
-				return fail(c, -EINVAL, "section [%zu]: size %llu overflows",
-					    i, (unsigned long long)sh->sh_size);
-			return fail(c, -EINVAL, "truncated: section [%zu] data ends at %llu, file is %zu bytes",
-				    i, (unsigned long long)end, c->len);
-		}
-		if (!is_pow2(sh->sh_addralign))
-			return fail(c, -EOPNOTSUPP, "section [%zu]: alignment %#llx is not a power of 2",
-				    i, (unsigned long long)sh->sh_addralign);
-		if (sh->sh_addralign && sh->sh_addr % sh->sh_addralign)
-			return fail(c, -EINVAL, "section [%zu]: address %#llx is not aligned to %#llx",
-				    i, (unsigned long long)sh->sh_addr,
-				    (unsigned long long)sh->sh_addralign);
-		if ((sh->sh_flags & (SHF_WRITE | SHF_ALLOC)) && sh->sh_type == SHT_NOBITS &&
-		    sh->sh_size > XHP_PAYLOAD_MAX_SIZE)
-			return fail(c, -EINVAL, "section [%zu]: %llu bytes of zero-fill, Xen allows at most 2 MiB",
-				    i, (unsigned long long)sh->sh_size);
-		if (sh->sh_type == SHT_SYMTAB) {
-			if (c->symtab)
-				return fail(c, -EOPNOTSUPP, "more than one symbol table (sections [%zu] and [%zu])",
-					    c->symtab, i);
-			c->symtab = i;
-			if (sh->sh_link >= c->shnum)
-				return fail(c, -EINVAL, "symbol table: string table index %u is past the %zu sections",
-					    sh->sh_link, c->shnum);
-		}
-	}
-	if (!c->symtab)
-		return fail(c, -EINVAL, "no symbol table");
-	{
-		const GElf_Shdr *st = &c->sec[c->symtab].sh;
-
-		if (st->sh_size == 0)
-			return fail(c, -EINVAL, "symbol table is empty");
-		if (st->sh_entsize < SYM_SIZE)
-			return fail(c, -EINVAL, "symbol table entry size %llu, expected %u",
-				    (unsigned long long)st->sh_entsize, SYM_SIZE);
-		if (st->sh_size % st->sh_entsize)
-			return fail(c, -EINVAL, "symbol table size %llu is not a multiple of its entry size %llu",
-				    (unsigned long long)st->sh_size,
-				    (unsigned long long)st->sh_entsize);
-		c->strtab = st->sh_link;
-		if (c->strtab == 0)
-			return fail(c, -EINVAL, "symbol table has no string table (sh_link 0)");
-		if (check_strtab(c, c->strtab, "symbol string table"))
-			return -EINVAL;
-		if (st->sh_entsize != SYM_SIZE)
-			return fail(c, -EOPNOTSUPP, "symbol table entry size %llu: this tool reads %u-byte symbols",
-				    (unsigned long long)st->sh_entsize, SYM_SIZE);
-	}
+	for (i = 1; i < c->shnum; i++)
+		if ((rc = check_section(c, i)))
+			return rc;
+	if ((rc = check_symtab(c)))
+		return rc;
 
 	/* Section names (elf_resolve_section_names). */
-	shstrndx = le16(c->buf + 62);
 	if (check_strtab(c, shstrndx, "section name table"))
 		return -EINVAL;
+	names = &c->sec[shstrndx].sh;
+	c->sec[0].name = "";
 	for (i = 1; i < c->shnum; i++) {
-		if (c->sec[i].sh.sh_name >= c->sec[shstrndx].sh.sh_size)
+		if (c->sec[i].sh.sh_name >= names->sh_size)
 			return fail(c, -EINVAL, "section [%zu]: name offset %u is past the section name table (%llu bytes)",
 				    i, c->sec[i].sh.sh_name,
-				    (unsigned long long)c->sec[shstrndx].sh.sh_size);
-		c->sec[i].name = elf_strptr(c->elf, shstrndx, c->sec[i].sh.sh_name);
-		if (!c->sec[i].name)
-			return libelf_fail(c, "section name");
+				    (unsigned long long)names->sh_size);
+		c->sec[i].name = (const char *)c->buf + names->sh_offset + c->sec[i].sh.sh_name;
 	}
 	return 0;
+}
+
+/* Symbol i, at the symbol table's own stride (elf_get_sym). */
+static void read_sym(const struct ctx *c, size_t i, Elf64_Sym *s)
+{
+	const Elf64_Shdr *st = &c->sec[c->symtab].sh;
+	const uint8_t *b = c->buf + st->sh_offset + i * st->sh_entsize;
+
+	s->st_name = le32(b);
+	s->st_info = b[4];
+	s->st_other = b[5];
+	s->st_shndx = le16(b + 6);
+	s->st_value = le64(b + 8);
+	s->st_size = le64(b + 16);
 }
 
 static int read_symbols(struct ctx *c)
 {
-	const GElf_Shdr *st = &c->sec[c->symtab].sh;
-	Elf_Data *data;
+	const Elf64_Shdr *st = &c->sec[c->symtab].sh, *str = &c->sec[c->strtab].sh;
 	size_t i;
 
-	c->nsym = st->sh_size / SYM_SIZE;
-	data = elf_getdata(elf_getscn(c->elf, c->symtab), NULL);
-	if (!data)
-		return libelf_fail(c, "symbol table");
+	c->nsym = st->sh_size / st->sh_entsize;
 	c->sym = calloc(c->nsym, sizeof(*c->sym));
 	c->symname = calloc(c->nsym, sizeof(*c->symname));
 	c->ignored = calloc(c->nsym, sizeof(*c->ignored));
-	if (!c->sym || !c->symname || !c->ignored)
+	c->symaddr = calloc(c->nsym, sizeof(*c->symaddr));
+	if (!c->sym || !c->symname || !c->ignored || !c->symaddr)
 		return oom(c);
 	c->symname[0] = "";
 	for (i = 1; i < c->nsym; i++) {
-		if (!gelf_getsym(data, (int)i, &c->sym[i]))
-			return libelf_fail(c, "symbol table");
-		if (c->sym[i].st_name >= c->sec[c->strtab].sh.sh_size)
+		read_sym(c, i, &c->sym[i]);
+		if (c->sym[i].st_name >= str->sh_size)
 			return fail(c, -EINVAL, "symbol [%zu]: name offset %u is past the string table (%llu bytes)",
-				    i, c->sym[i].st_name,
-				    (unsigned long long)c->sec[c->strtab].sh.sh_size);
-		c->symname[i] = elf_strptr(c->elf, c->strtab, c->sym[i].st_name);
-		if (!c->symname[i])
-			return libelf_fail(c, "symbol name");
+				    i, c->sym[i].st_name, (unsigned long long)str->sh_size);
+		/* the string table ends with a NUL (check_strtab) */
+		c->symname[i] = (const char *)c->buf + str->sh_offset + c->sym[i].st_name;
 	}
 	return 0;
 }
 
-/* ---- 3. section flags (move_payload) ------------------------------------ */
+/* ---- 3. section flags and layout (move_payload) -------------------------- */
+
+enum { REGION_RX, REGION_RW, REGION_RO };
+
+/* calc_section: ROUNDUP(size, align) as Xen computes it, where an alignment
+ * of 0 gives 0 (Xen's macro masks with ~(0 - 1)). */
+static uint64_t roundup_xen(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
 
 static int check_flags(struct ctx *c)
 {
+	uint64_t size[3] = { 0, 0, 0 }, base[3];
 	size_t i, rw = 0, rw_sec = 0;
+	int *region = calloc(c->shnum, sizeof(*region));
+	char n[PR_SIZE];
 
+	if (!region)
+		return oom(c);
 	for (i = 1; i < c->shnum; i++) {
-		const GElf_Shdr *sh = &c->sec[i].sh;
-		char n[PR_SIZE];
+		const Elf64_Shdr *sh = &c->sec[i].sh;
+		bool w = sh->sh_flags & SHF_WRITE, x = sh->sh_flags & SHF_EXECINSTR;
+		int r = x ? REGION_RX : w ? REGION_RW : REGION_RO;
 
+		c->sec[i].load = NO_LOAD;
 		if (!(sh->sh_flags & SHF_ALLOC))
 			continue;
-		if ((sh->sh_flags & SHF_WRITE) && (sh->sh_flags & SHF_EXECINSTR))
+		if (w && x) {
+			free(region);
 			return fail(c, -EOPNOTSUPP, "section %s is both writable and executable",
 				    PR(n, c->sec[i].name));
-		if ((sh->sh_flags & SHF_WRITE) && sh->sh_size) {
+		}
+		region[i] = r;
+		c->sec[i].load = roundup_xen(size[r], sh->sh_addralign);
+		size[r] = sh->sh_size + c->sec[i].load;
+		if (w && sh->sh_size) {
 			rw++;
 			rw_sec = i;
 		}
 	}
+	base[REGION_RX] = 0;
+	base[REGION_RW] = roundup_xen(size[REGION_RX], PAGE_SIZE);
+	base[REGION_RO] = base[REGION_RW] + roundup_xen(size[REGION_RW], PAGE_SIZE);
+	for (i = 1; i < c->shnum; i++)
+		if (c->sec[i].load != NO_LOAD)
+			c->sec[i].load += base[region[i]];
+	free(region);
+	c->text_size = size[REGION_RX];
 	c->p->safe_to_reapply = rw == 0 ||
 		(rw == 1 && !strcmp(c->sec[rw_sec].name, S_FUNCS));
 	return 0;
@@ -535,10 +684,35 @@ static int check_flags(struct ctx *c)
 
 /* ---- 4. symbols and relocations ----------------------------------------- */
 
+/* An undefined symbol: Xen's symbol table, then the loaded payloads. */
+static int resolve_undefined(struct ctx *c, size_t i)
+{
+	char n[PR_SIZE];
+	const char *where;
+	uint64_t addr = 0;
+
+	c->symaddr[i] = span_xen();
+	/* symbols_lookup_by_name("") finds nothing, nor do the payloads */
+	if (!c->symname[i][0])
+		return fail(c, -ENOENT, "symbol [%zu]: undefined symbol without a name", i);
+	if (!c->hv)
+		return 0;
+	if (c->hv->lookup(c->hv->ctx, c->symname[i], &addr, &where) < 0) {
+		if (c->hv->xen_symbols_unknown)
+			return 0;
+		return fail(c, -ENOENT, "unknown symbol %s: not in the hypervisor's symbol table nor a new symbol of a loaded payload",
+			    PR(n, c->symname[i]));
+	}
+	if (addr)
+		c->symaddr[i] = span_absolute(addr);
+	return 0;
+}
+
 static int check_symbols(struct ctx *c)
 {
 	size_t i;
 	char n[PR_SIZE];
+	int rc;
 
 	for (i = 1; i < c->nsym; i++) {
 		unsigned idx = c->sym[i].st_shndx;
@@ -548,7 +722,11 @@ static int check_symbols(struct ctx *c)
 			return fail(c, -EINVAL, "symbol %s is a common symbol (SHN_COMMON): build with -fno-common",
 				    PR(n, c->symname[i]));
 		case SHN_UNDEF:
+			if ((rc = resolve_undefined(c, i)))
+				return rc;
+			break;
 		case SHN_ABS:
+			c->symaddr[i] = span_absolute(c->sym[i].st_value);
 			break;
 		default:
 			if (idx >= SHN_LORESERVE)
@@ -557,8 +735,10 @@ static int check_symbols(struct ctx *c)
 			if (idx >= c->shnum)
 				return fail(c, -EINVAL, "symbol %s: section index %u is past the %zu sections",
 					    PR(n, c->symname[i]), idx, c->shnum);
-			if (!(c->sec[idx].sh.sh_flags & SHF_ALLOC))
+			if (c->sec[idx].load == NO_LOAD)
 				c->ignored[i] = true;
+			else
+				c->symaddr[i] = span_payload(c->sec[idx].load + c->sym[i].st_value);
 		}
 	}
 	return 0;
@@ -591,21 +771,19 @@ static struct relmap *map_for(struct ctx *c, size_t target)
 {
 	size_t i;
 
-	for (i = 0; i < XHP_ARRAY_SIZE(c->maps); i++)
+	for (i = 0; i < MAP_COUNT; i++)
 		if (c->maps[i].sec && c->maps[i].sec == target)
 			return &c->maps[i];
 	return NULL;
 }
 
-static int map_add(struct ctx *c, struct relmap *m, const GElf_Rela *r, unsigned width)
+static int map_add(struct ctx *c, struct relmap *m, const struct rel *r)
 {
-	uint64_t s;
-
 	if (m->nrel == m->caprel) {
 		size_t cap = m->caprel ? 2 * m->caprel : 16;
 		struct rel *nr;
 
-		if (cap > INT32_MAX)
+		if (cap > UINT32_MAX)
 			return fail(c, -EINVAL, "too many relocations");
 		nr = realloc(m->rel, cap * sizeof(*nr));
 		if (!nr)
@@ -613,97 +791,120 @@ static int map_add(struct ctx *c, struct relmap *m, const GElf_Rela *r, unsigned
 		m->rel = nr;
 		m->caprel = cap;
 	}
-	m->rel[m->nrel] = (struct rel){
-		.off = r->r_offset,
-		.addend = r->r_addend,
-		.type = (uint32_t)GELF_R_TYPE(r->r_info),
-		.sym = (uint32_t)GELF_R_SYM(r->r_info),
-	};
-	for (s = r->r_offset / 8; s <= (r->r_offset + width - 1) / 8 && s < m->nslots; s++)
-		m->slot[s] = (int32_t)m->nrel;
+	m->rel[m->nrel] = *r;
+	m->rel[m->nrel].seq = (uint32_t)m->nrel;
 	m->nrel++;
 	return 0;
 }
 
+/* One relocation (arch_livepatch_perform_rela), checks in Xen's order. */
+static int check_one_rela(struct ctx *c, size_t ri, size_t base, size_t k,
+			  const uint8_t *e, struct rel *r)
+{
+	const Elf64_Shdr *bsh = &c->sec[base].sh;
+	uint64_t info = le64(e + 8);
+	char rn[PR_SIZE], bn[PR_SIZE], sn[PR_SIZE];
+	struct span val;
+
+	PR(rn, c->sec[ri].name);
+	PR(bn, c->sec[base].name);
+	r->off = le64(e);
+	r->addend = (int64_t)le64(e + 16);
+	r->sym = (uint32_t)ELF64_R_SYM(info);
+	r->type = (uint32_t)ELF64_R_TYPE(info);
+	if (r->sym == STN_UNDEF)
+		return fail(c, -EOPNOTSUPP, "%s[%zu]: relocation without a symbol (STN_UNDEF)", rn, k);
+	if (r->sym >= c->nsym)
+		return fail(c, -EINVAL, "%s[%zu]: symbol index %u is past the %zu symbols",
+			    rn, k, r->sym, c->nsym);
+	if (c->ignored[r->sym] && c->symname[r->sym][0])
+		return fail(c, -EINVAL, "%s[%zu]: relocation against %s, defined in non-allocated section %s",
+			    rn, k, PR(sn, c->symname[r->sym]),
+			    PR(bn, sec_name(c, c->sym[r->sym].st_shndx)));
+	if (c->ignored[r->sym])
+		return fail(c, -EINVAL, "%s[%zu]: relocation against non-allocated section %s",
+			    rn, k, PR(sn, sec_name(c, c->sym[r->sym].st_shndx)));
+	switch (r->type) {
+	case R_X86_64_NONE:
+		r->width = 0;
+		return 0;
+	case R_X86_64_64:
+		r->width = 8;
+		break;
+	case R_X86_64_PC32:
+	case R_X86_64_PLT32:
+		r->width = 4;
+		break;
+	default:
+		return fail(c, -EOPNOTSUPP,
+			    "%s[%zu]: relocation type %u (%s) is not supported by Xen (only R_X86_64_NONE, _64, _PC32, _PLT32)",
+			    rn, k, r->type, rel_type_name(r->type));
+	}
+	if (r->off >= bsh->sh_size || r->width > bsh->sh_size - r->off)
+		return fail(c, -EINVAL, "%s[%zu]: offset %#llx is past section %s (%llu bytes)",
+			    rn, k, (unsigned long long)r->off, bn,
+			    (unsigned long long)bsh->sh_size);
+	if (r->width == 4) {
+		val = span_sub(span_add(c->symaddr[r->sym], r->addend),
+			       span_payload(c->sec[base].load + r->off));
+		if (span_outside_s32(val))
+			return fail(c, -EOVERFLOW, "%s[%zu]: %s does not reach %s%+lld from %s+%#llx",
+				    rn, k, rel_type_name(r->type), PR(sn, c->symname[r->sym]),
+				    (long long)r->addend, bn, (unsigned long long)r->off);
+	}
+	return 0;
+}
+
+/*
+ * A relocation section (livepatch_elf_perform_relocs). Xen skips one whose
+ * target is not a section or not loaded, checks the link to the symbol
+ * table, skips an empty one, then wants whole entries of at least the
+ * type's size (read at sh_entsize strides), and supports SHT_RELA only.
+ */
 static int check_rela(struct ctx *c, size_t ri)
 {
-	const GElf_Shdr *sh = &c->sec[ri].sh;
+	const Elf64_Shdr *sh = &c->sec[ri].sh;
 	size_t base = sh->sh_info, n, k;
-	const GElf_Shdr *bsh;
+	uint64_t min = sh->sh_type == SHT_RELA ? RELA_SIZE : REL_SIZE;
 	struct relmap *m;
-	const uint8_t *d;
-	char rn[PR_SIZE], bn[PR_SIZE], sn[PR_SIZE];
+	char rn[PR_SIZE];
+	int rc;
 
 	if (base >= c->shnum)
 		return 0;	/* not a valid relocation section: Xen skips it */
-	bsh = &c->sec[base].sh;
-	if (!(bsh->sh_flags & SHF_ALLOC))
+	/* Xen would read the absent section [0]'s header (NULL). */
+	if (base == 0)
+		return fail(c, -EINVAL, "%s: relocates section [0]: Xen 4.17 would read a NULL section header",
+			    PR(rn, c->sec[ri].name));
+	if (c->sec[base].load == NO_LOAD)
 		return 0;	/* relocations for non-loaded sections are skipped */
 	PR(rn, c->sec[ri].name);
 	if (sh->sh_link != c->symtab)
 		return fail(c, -EINVAL, "%s: linked to section [%u], not the symbol table [%zu]",
 			    rn, sh->sh_link, c->symtab);
+	if (sh->sh_size == 0)
+		return 0;
+	if (sh->sh_entsize < min)
+		return fail(c, -EINVAL, "%s: entry size %llu, expected at least %llu",
+			    rn, (unsigned long long)sh->sh_entsize, (unsigned long long)min);
+	if (sh->sh_size % sh->sh_entsize)
+		return fail(c, -EINVAL, "%s: size %llu is not a multiple of its entry size %llu",
+			    rn, (unsigned long long)sh->sh_size,
+			    (unsigned long long)sh->sh_entsize);
 	if (sh->sh_type == SHT_REL)
 		return fail(c, -EOPNOTSUPP, "%s: SHT_REL relocations are not supported by Xen (SHT_RELA only)",
 			    rn);
-	if (sh->sh_entsize != RELA_SIZE)
-		return fail(c, sh->sh_entsize < RELA_SIZE ? -EINVAL : -EOPNOTSUPP,
-			    "%s: entry size %llu, expected %u", rn,
-			    (unsigned long long)sh->sh_entsize, RELA_SIZE);
-	/* Xen applies sh_size / sh_entsize entries and ignores a ragged tail,
-	 * which libelf refuses: entries are decoded from the file here. */
-	n = sh->sh_size / RELA_SIZE;
-	d = c->buf + sh->sh_offset;
+	n = sh->sh_size / sh->sh_entsize;
 	m = map_for(c, base);
-	PR(bn, c->sec[base].name);
 	for (k = 0; k < n; k++) {
-		GElf_Rela r;
-		size_t sym;
-		unsigned type, width;
+		struct rel r;
 
-		r.r_offset = le64(d + k * RELA_SIZE);
-		r.r_info = le64(d + k * RELA_SIZE + 8);
-		r.r_addend = (int64_t)le64(d + k * RELA_SIZE + 16);
-		sym = GELF_R_SYM(r.r_info);
-		type = (unsigned)GELF_R_TYPE(r.r_info);
-		if (sym == STN_UNDEF)
-			return fail(c, -EOPNOTSUPP, "%s[%zu]: relocation without a symbol (STN_UNDEF)",
-				    rn, k);
-		if (sym >= c->nsym)
-			return fail(c, -EINVAL, "%s[%zu]: symbol index %zu is past the %zu symbols",
-				    rn, k, sym, c->nsym);
-		if (c->ignored[sym] && c->symname[sym][0])
-			return fail(c, -EINVAL, "%s[%zu]: relocation against %s, defined in non-allocated section %s",
-				    rn, k, PR(sn, c->symname[sym]),
-				    PR(bn, sec_name(c, c->sym[sym].st_shndx)));
-		if (c->ignored[sym])
-			return fail(c, -EINVAL, "%s[%zu]: relocation against non-allocated section %s",
-				    rn, k, PR(sn, sec_name(c, c->sym[sym].st_shndx)));
-		switch (type) {
-		case R_X86_64_NONE:
-			continue;
-		case R_X86_64_64:
-			width = 8;
-			break;
-		case R_X86_64_PC32:
-		case R_X86_64_PLT32:
-			width = 4;
-			break;
-		default:
-			return fail(c, -EOPNOTSUPP,
-				    "%s[%zu]: relocation type %u (%s) is not supported by Xen (only R_X86_64_NONE, _64, _PC32, _PLT32)",
-				    rn, k, type, rel_type_name(type));
-		}
-		if (r.r_offset >= bsh->sh_size || width > bsh->sh_size - r.r_offset)
-			return fail(c, -EINVAL, "%s[%zu]: offset %#llx is past section %s (%llu bytes)",
-				    rn, k, (unsigned long long)r.r_offset, bn,
-				    (unsigned long long)bsh->sh_size);
-		if (m) {
-			int rc = map_add(c, m, &r, width);
-
-			if (rc)
-				return rc;
-		}
+		rc = check_one_rela(c, ri, base, k,
+				    c->buf + sh->sh_offset + k * sh->sh_entsize, &r);
+		if (rc)
+			return rc;
+		if (m && r.width && (rc = map_add(c, m, &r)))
+			return rc;
 	}
 	return 0;
 }
@@ -714,26 +915,10 @@ static int check_relocations(struct ctx *c)
 	int rc;
 
 	/* The sections whose relocated contents we read. */
-	c->maps[0].sec = find_sec(c, S_FUNCS);
+	c->maps[MAP_FUNCS].sec = find_sec(c, S_FUNCS);
 	for (i = 0; i < XHP_HOOK_COUNT; i++)
-		c->maps[1 + i].sec = find_sec(c, xhp_hook_section[i]);
-	for (i = 0; i < XHP_ARRAY_SIZE(c->maps); i++) {
-		struct relmap *m = &c->maps[i];
-		size_t s;
-
-		if (!m->sec)
-			continue;
-		m->nslots = (size_t)((c->sec[m->sec].sh.sh_size + 7) / 8);
-		if (m->nslots > XHP_PAYLOAD_MAX_SIZE / 8)
-			m->nslots = XHP_PAYLOAD_MAX_SIZE / 8; /* NOBITS, refused later */
-		if (!m->nslots)
-			continue;
-		m->slot = malloc(m->nslots * sizeof(*m->slot));
-		if (!m->slot)
-			return oom(c);
-		for (s = 0; s < m->nslots; s++)
-			m->slot[s] = -1;
-	}
+		c->maps[MAP_HOOKS + i].sec = find_sec(c, xhp_hook_section[i]);
+	c->maps[MAP_ALT].sec = find_sec(c, S_ALT);
 
 	for (i = 1; i < c->shnum; i++) {
 		if (c->sec[i].sh.sh_type != SHT_RELA && c->sec[i].sh.sh_type != SHT_REL)
@@ -745,32 +930,52 @@ static int check_relocations(struct ctx *c)
 	return 0;
 }
 
-/* The last relocation that writes into the 8-byte field at off of the
- * mapped section, NULL if none. *exact: it is an R_X86_64_64 on exactly
- * that field, so the field's value is symbol + addend. */
-static const struct rel *field_rel(const struct relmap *m, uint64_t off, bool *exact)
+static int cmp_rel_off(const void *a, const void *b)
 {
-	const struct rel *r;
+	const struct rel *x = a, *y = b;
+
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The last relocation (in Xen's order) that writes into [off, off+width) of
+ * the mapped section, NULL if none. *exact: it writes exactly that field
+ * (an R_X86_64_64 on an 8-byte field, a PC32/PLT32 on a 4-byte one). */
+static const struct rel *field_rel(struct relmap *m, uint64_t off, unsigned width,
+				   bool *exact)
+{
+	const struct rel *best = NULL;
+	size_t lo = 0, hi;
 
 	*exact = false;
-	if (!m || off / 8 >= m->nslots || m->slot[off / 8] < 0)
+	if (!m || !m->nrel)
 		return NULL;
-	r = &m->rel[m->slot[off / 8]];
-	*exact = r->off == off && r->type == R_X86_64_64;
-	return r;
+	if (!m->sorted) {
+		qsort(m->rel, m->nrel, sizeof(*m->rel), cmp_rel_off);
+		m->sorted = true;
+	}
+	/* first relocation at off - 7 or later: earlier ones end before off */
+	hi = m->nrel;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->rel[mid].off + 7 < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < m->nrel && m->rel[lo].off < off + width; lo++) {
+		const struct rel *r = &m->rel[lo];
+
+		if (r->off + r->width > off && (!best || r->seq > best->seq))
+			best = r;
+	}
+	*exact = best && best->off == off && best->width == width;
+	return best;
 }
 
 /* ---- 5. mandatory and patching sections --------------------------------- */
-
-static int need_alloc(struct ctx *c, size_t i)
-{
-	char n[PR_SIZE];
-
-	if (c->sec[i].sh.sh_flags & SHF_ALLOC)
-		return 0;
-	return fail(c, -EINVAL, "section %s is not SHF_ALLOC: Xen 4.17 cannot read it",
-		    PR(n, c->sec[i].name));
-}
 
 static int check_special_sections(struct ctx *c)
 {
@@ -783,8 +988,6 @@ static int check_special_sections(struct ctx *c)
 			return fail(c, -EINVAL, "missing section %s", names[i]);
 		if (!c->sec[idx].sh.sh_size)
 			return fail(c, -EINVAL, "section %s is empty", names[i]);
-		if (need_alloc(c, idx))
-			return -EINVAL;
 	}
 	return 0;
 }
@@ -802,8 +1005,6 @@ static int check_patching_sections(struct ctx *c)
 			continue;
 		if (!c->sec[idx].sh.sh_size)
 			return fail(c, -EINVAL, "section %s is empty", name);
-		if (need_alloc(c, idx))
-			return -EINVAL;
 		found = true;
 	}
 	if (!found)
@@ -812,14 +1013,14 @@ static int check_patching_sections(struct ctx *c)
 	return 0;
 }
 
-/* ---- 6. prepare_payload ------------------------------------------------- */
+/* ---- 6. prepare_payload: functions -------------------------------------- */
 
-/* Read the string a relocated pointer field points to. 0 and *out set (or
- * left NULL for an empty NOBITS target), or an errno with why in msg. */
+/* Read the string a relocated pointer field points to. 0 and *out set, or an
+ * errno with why in msg. */
 static int read_pointed_string(struct ctx *c, const struct rel *r, char **out,
 			       char *msg, size_t msgsz)
 {
-	const GElf_Sym *s = &c->sym[r->sym];
+	const Elf64_Sym *s = &c->sym[r->sym];
 	char n[PR_SIZE];
 	size_t shndx = s->st_shndx;
 	uint64_t off, size;
@@ -857,7 +1058,12 @@ static int read_pointed_string(struct ctx *c, const struct rel *r, char **out,
 	return *out ? 0 : -ENOMEM;
 }
 
-static int cmp_target(const struct func_target *a, const struct func_target *b)
+struct symkey {
+	size_t shndx;
+	uint64_t value;
+};
+
+static int cmp_symkey(const struct symkey *a, const struct symkey *b)
 {
 	if (a->shndx != b->shndx)
 		return a->shndx < b->shndx ? -1 : 1;
@@ -866,18 +1072,13 @@ static int cmp_target(const struct func_target *a, const struct func_target *b)
 	return 0;
 }
 
-static int cmp_target_q(const void *a, const void *b)
-{
-	return cmp_target(a, b);
-}
-
 static int cmp_byaddr(const void *a, const void *b, void *arg)
 {
 	const struct ctx *c = arg;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	const GElf_Sym *x = &c->sym[i], *y = &c->sym[j];
-	struct func_target tx = { x->st_shndx, x->st_value }, ty = { y->st_shndx, y->st_value };
-	int r = cmp_target(&tx, &ty);
+	const Elf64_Sym *x = &c->sym[i], *y = &c->sym[j];
+	struct symkey tx = { x->st_shndx, x->st_value }, ty = { y->st_shndx, y->st_value };
+	int r = cmp_symkey(&tx, &ty);
 
 	return r ? r : (i < j ? -1 : i > j);
 }
@@ -885,7 +1086,7 @@ static int cmp_byaddr(const void *a, const void *b, void *arg)
 /* Index of the first symbol at (shndx, value) in c->byaddr, or the count. */
 static size_t byaddr_find(struct ctx *c, size_t shndx, uint64_t value)
 {
-	struct func_target key = { shndx, value };
+	struct symkey key = { shndx, value };
 	size_t lo = 0, hi = c->nsym ? c->nsym - 1 : 0;
 
 	if (!c->byaddr) {
@@ -900,10 +1101,10 @@ static size_t byaddr_find(struct ctx *c, size_t shndx, uint64_t value)
 	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const GElf_Sym *m = &c->sym[c->byaddr[mid]];
-		struct func_target t = { m->st_shndx, m->st_value };
+		const Elf64_Sym *m = &c->sym[c->byaddr[mid]];
+		struct symkey t = { m->st_shndx, m->st_value };
 
-		if (cmp_target(&t, &key) < 0)
+		if (cmp_symkey(&t, &key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -916,12 +1117,12 @@ static size_t byaddr_find(struct ctx *c, size_t shndx, uint64_t value)
  * else section+offset. NULL only when out of memory. */
 static char *target_name(struct ctx *c, const struct rel *r)
 {
-	const GElf_Sym *s = &c->sym[r->sym];
+	const Elf64_Sym *s = &c->sym[r->sym];
 	size_t k, best = 0, n = c->nsym ? c->nsym - 1 : 0;
 	uint64_t value;
 	char *out = NULL;
 
-	if (GELF_ST_TYPE(s->st_info) != STT_SECTION && c->symname[r->sym][0])
+	if (ELF64_ST_TYPE(s->st_info) != STT_SECTION && c->symname[r->sym][0])
 		return strdup(c->symname[r->sym]);
 	if (s->st_shndx == SHN_UNDEF || s->st_shndx >= c->shnum)
 		return strdup(c->symname[r->sym]);
@@ -931,14 +1132,14 @@ static char *target_name(struct ctx *c, const struct rel *r)
 		return NULL;
 	for (; k < n; k++) {
 		size_t i = c->byaddr[k];
-		const GElf_Sym *o = &c->sym[i];
+		const Elf64_Sym *o = &c->sym[i];
 
 		if (o->st_shndx != s->st_shndx || o->st_value != value)
 			break;
-		if (GELF_ST_TYPE(o->st_info) == STT_SECTION || !c->symname[i][0])
+		if (ELF64_ST_TYPE(o->st_info) == STT_SECTION || !c->symname[i][0])
 			continue;
-		if (!best || (GELF_ST_TYPE(o->st_info) == STT_FUNC &&
-			      GELF_ST_TYPE(c->sym[best].st_info) != STT_FUNC))
+		if (!best || (ELF64_ST_TYPE(o->st_info) == STT_FUNC &&
+			      ELF64_ST_TYPE(c->sym[best].st_info) != STT_FUNC))
 			best = i;
 	}
 	if (best)
@@ -951,143 +1152,226 @@ static char *target_name(struct ctx *c, const struct rel *r)
 	return out;
 }
 
+/* The value a relocated 8-byte pointer field holds once loaded: the
+ * relocation's symbol + addend when one R_X86_64_64 writes exactly it, the
+ * stored value when nothing does, anywhere otherwise. */
+static struct span pointer_value(struct ctx *c, const struct rel *r, bool exact,
+				 uint64_t raw)
+{
+	if (!r)
+		return span_absolute(raw);
+	if (exact)
+		return span_add(c->symaddr[r->sym], r->addend);
+	return span_xen();
+}
+
+/* The name field: needed when Xen resolves old_addr by name. 0, or an errno
+ * with the reason in why (reported only if the name is needed). */
+static int func_name(struct ctx *c, const uint8_t *d, uint64_t b, struct xhp_func *f,
+		     char *why, size_t whysz)
+{
+	bool exact;
+	const struct rel *rn = field_rel(&c->maps[MAP_FUNCS], b + FUNC_OFF_NAME, 8, &exact);
+	int rc;
+
+	if (!rn) {
+		if (get_u64(d, b + FUNC_OFF_NAME))
+			snprintf(why, whysz, "name is an absolute address, not a string in the payload");
+		else
+			snprintf(why, whysz, "no name and no old_addr: Xen cannot find the function");
+		return -EINVAL;
+	}
+	if (!exact) {
+		snprintf(why, whysz, "name field has relocation type %u (%s), expected R_X86_64_64",
+			 rn->type, rel_type_name(rn->type));
+		return -EINVAL;
+	}
+	rc = read_pointed_string(c, rn, &f->name, why, whysz);
+	if (rc == -ENOMEM)
+		return oom(c);
+	if (!rc && !f->name[0]) {
+		snprintf(why, whysz, "empty name: Xen cannot resolve it");
+		return -ENOENT;
+	}
+	return rc;
+}
+
+/* new_addr: a jump to the new code when relocated (or set), else a NOP. */
+static int func_new(struct ctx *c, const uint8_t *d, uint64_t b, struct xhp_func *f,
+		    struct span *addr)
+{
+	bool exact;
+	const struct rel *r = field_rel(&c->maps[MAP_FUNCS], b + FUNC_OFF_NEW_ADDR, 8, &exact);
+	const Elf64_Sym *s;
+
+	*addr = pointer_value(c, r, exact, get_u64(d, b + FUNC_OFF_NEW_ADDR));
+	f->has_new = r || f->new_addr;
+	if (!r || !exact)
+		return 0;
+	s = &c->sym[r->sym];
+	if (s->st_shndx == SHN_ABS) {
+		f->new_addr = s->st_value + (uint64_t)r->addend;
+		f->has_new = f->new_addr != 0;
+		return 0;
+	}
+	f->new_sym = target_name(c, r);
+	if (!f->new_sym)
+		return oom(c);
+	if (addr->inpayload)
+		c->targets[c->ntargets++] = (uint64_t)addr->k;
+	return 0;
+}
+
+/* old_addr: as loaded, or resolved by name (resolve_old_address). */
+static int func_old(struct ctx *c, uint64_t b, struct xhp_func *f,
+		    const char *label, int name_rc, const char *why, struct span *addr)
+{
+	bool exact;
+	const struct rel *r = field_rel(&c->maps[MAP_FUNCS], b + FUNC_OFF_OLD_ADDR, 8, &exact);
+	const char *where;
+	uint64_t a = 0;
+	char n[PR_SIZE];
+
+	*addr = pointer_value(c, r, exact, f->old_addr);
+	/* an old_addr relocated against a symbol is not 0 once loaded */
+	if (f->old_addr || r)
+		goto known;
+	if (name_rc)
+		return fail(c, name_rc, "%s: %s", label, why);
+	*addr = span_xen();
+	if (!c->hv)
+		return 0;
+	if (c->hv->lookup(c->hv->ctx, f->name, &a, &where) < 0) {
+		if (c->hv->xen_symbols_unknown)
+			return 0;
+		return fail(c, -ENOENT, "%s: cannot resolve %s: not in the hypervisor's symbol table nor a new symbol of a loaded payload",
+			    label, PR(n, f->name));
+	}
+	if (a)
+		*addr = span_absolute(a);
+known:
+	if (!addr->inpayload && !addr->dlo && !addr->dhi)
+		f->old_at = (uint64_t)addr->k + XEN_VIRT_START;
+	return 0;
+}
+
+/* arch_livepatch_verify_func and livepatch_verify_distance. */
+static int func_check(struct ctx *c, const struct xhp_func *f, const char *label,
+		      struct span old, struct span new)
+{
+	unsigned need = JUMP_INSN_SIZE;
+	uint8_t insn[4];
+
+	if (!f->has_new) {
+		if (f->new_size > OPAQUE_SIZE)
+			return fail(c, -EOPNOTSUPP, "%s: NOP patch of %u bytes, Xen allows at most %u",
+				    label, f->new_size, OPAQUE_SIZE);
+		if (f->old_size < f->new_size)
+			return fail(c, -EINVAL, "%s: NOP patch of %u bytes is larger than old_size %u",
+				    label, f->new_size, f->old_size);
+		return 0;
+	}
+	/* ENDBR64 (or its poison) at the old function moves the jump */
+	if (c->hv && c->hv->read_code && !old.dlo && !old.dhi && !old.inpayload &&
+	    c->hv->read_code(c->hv->ctx, (uint64_t)old.k + XEN_VIRT_START, insn, 4) == 0 &&
+	    (le32(insn) == 0xfa1e0ff3u || le32(insn) == 0x011f0f66u))
+		need += 4;
+	if (f->old_size < need)
+		return fail(c, -EINVAL, "%s: old_size %u is too small for a %u-byte jump%s",
+			    label, f->old_size, JUMP_INSN_SIZE,
+			    need > JUMP_INSN_SIZE ? " after ENDBR64" : "");
+	if (span_outside_s32(span_sub(old, new)))
+		return fail(c, -EOVERFLOW, "%s: the old function is out of reach of a jump (more than 2 GiB away)",
+			    label);
+	return 0;
+}
+
+static void func_read(const uint8_t *d, uint64_t b, struct xhp_func *f)
+{
+	uint8_t e;
+
+	f->new_addr = get_u64(d, b + FUNC_OFF_NEW_ADDR);
+	f->old_addr = get_u64(d, b + FUNC_OFF_OLD_ADDR);
+	f->new_size = get_u32(d, b + FUNC_OFF_NEW_SIZE);
+	f->old_size = get_u32(d, b + FUNC_OFF_OLD_SIZE);
+	f->version = get_u8(d, b + FUNC_OFF_VERSION);
+	e = get_u8(d, b + FUNC_OFF_EXPECT);
+	f->expect_enabled = e & 1;
+	f->expect_len = (e >> 1) & 31;
+	f->expect_rsv = e >> 6;
+	if (d)
+		memcpy(f->expect_data, d + b + FUNC_OFF_EXPECT + 1, sizeof(f->expect_data));
+}
+
+/* One entry, checks in prepare_payload's order. */
+static int parse_func(struct ctx *c, const uint8_t *d, size_t i)
+{
+	struct xhp_func *f = &c->p->funcs[i];
+	uint64_t b = (uint64_t)i * FUNC_V2_SIZE;
+	char label[PR_SIZE + 64], n[PR_SIZE], why[PR_SIZE + 128] = "";
+	struct span old, new;
+	int name_rc, rc;
+
+	func_read(d, b, f);
+	/* the name first, so that messages can say which function */
+	name_rc = func_name(c, d, b, f, why, sizeof(why));
+	if (name_rc == -ENOMEM)
+		return name_rc;
+	if (f->name && f->name[0])
+		snprintf(label, sizeof(label), "%s[%zu] (%s)", S_FUNCS, i, PR(n, f->name));
+	else
+		snprintf(label, sizeof(label), "%s[%zu]", S_FUNCS, i);
+
+	if (f->version != PAYLOAD_VERSION)
+		return fail(c, -EOPNOTSUPP, "%s: version %u, Xen 4.17 accepts version %u",
+			    label, f->version, PAYLOAD_VERSION);
+	if (!f->old_size)
+		return fail(c, -EINVAL, "%s: old_size is 0", label);
+	if ((rc = func_new(c, d, b, f, &new)) ||
+	    (rc = func_old(c, b, f, label, name_rc, why, &old)))
+		return rc;
+	return func_check(c, f, label, old, new);
+}
+
 static int parse_funcs(struct ctx *c)
 {
 	struct xhp_payload *p = c->p;
-	const struct relmap *m = &c->maps[0];
-	size_t idx = c->maps[0].sec, i;
+	size_t idx = c->maps[MAP_FUNCS].sec, i;
 	uint64_t size;
 	const uint8_t *d;
+	int rc;
 
 	if (!idx)
 		return 0;
 	size = c->sec[idx].sh.sh_size;
 	d = sec_bytes(c, idx);
-
-	/* Xen <= 4.13 wrote 64-byte version 1 entries; the version byte is
-	 * at offset 32 in both layouts. */
-	if (size % FUNC_V1_SIZE == 0 && get_u8(d, FUNC_OFF_VERSION) == 1) {
-		p->funcs_version = 1;
-		return fail(c, -EOPNOTSUPP, "%s: payload version 1 (Xen <= 4.13) not supported by Xen 4.17",
-			    S_FUNCS);
-	}
 	if (size % FUNC_V2_SIZE)
-		return fail(c, -EINVAL, "%s: size %llu is not a multiple of %u",
-			    S_FUNCS, (unsigned long long)size, FUNC_V2_SIZE);
+		return fail(c, -EINVAL, "%s: size %llu is not a multiple of %u%s",
+			    S_FUNCS, (unsigned long long)size, FUNC_V2_SIZE,
+			    size % FUNC_V1_SIZE == 0 && get_u8(d, FUNC_OFF_VERSION) == 1 ?
+			    " (64-byte version 1 entries: Xen <= 4.13)" : "");
+	if ((rc = need_alloc(c, idx)))
+		return rc;
 	p->funcs_version = 2;
 	p->nfuncs = (size_t)(size / FUNC_V2_SIZE);
 	p->funcs = calloc(p->nfuncs, sizeof(*p->funcs));
 	c->targets = calloc(p->nfuncs, sizeof(*c->targets));
 	if (!p->funcs || !c->targets)
 		return oom(c);
-
-	for (i = 0; i < p->nfuncs; i++) {
-		struct xhp_func *f = &p->funcs[i];
-		uint64_t b = (uint64_t)i * FUNC_V2_SIZE;
-		const struct rel *rn, *rnew, *rold;
-		bool xn, xnew, xold, old_set;
-		char label[PR_SIZE + 64], n[PR_SIZE], why[PR_SIZE + 128];
-		uint8_t e;
-		int rc;
-
-		f->new_addr = get_u64(d, b + FUNC_OFF_NEW_ADDR);
-		f->old_addr = get_u64(d, b + FUNC_OFF_OLD_ADDR);
-		f->new_size = get_u32(d, b + FUNC_OFF_NEW_SIZE);
-		f->old_size = get_u32(d, b + FUNC_OFF_OLD_SIZE);
-		f->version = get_u8(d, b + FUNC_OFF_VERSION);
-		e = get_u8(d, b + FUNC_OFF_EXPECT);
-		f->expect_enabled = e & 1;
-		f->expect_len = (e >> 1) & 31;
-		f->expect_rsv = e >> 6;
-		if (d)
-			memcpy(f->expect_data, d + b + FUNC_OFF_EXPECT + 1, sizeof(f->expect_data));
-
-		rn = field_rel(m, b + FUNC_OFF_NAME, &xn);
-		rnew = field_rel(m, b + FUNC_OFF_NEW_ADDR, &xnew);
-		rold = field_rel(m, b + FUNC_OFF_OLD_ADDR, &xold);
-
-		/* The name, read first so that messages can say which function. */
-		why[0] = '\0';
-		rc = 0;
-		if (!rn) {
-			if (get_u64(d, b + FUNC_OFF_NAME))
-				snprintf(why, sizeof(why), "name is an absolute address, not a string in the payload");
-			else
-				snprintf(why, sizeof(why), "no name and no old_addr: Xen cannot find the function");
-			rc = -EINVAL;
-		} else if (!xn) {
-			snprintf(why, sizeof(why), "name field has relocation type %u (%s), expected R_X86_64_64",
-				 rn->type, rel_type_name(rn->type));
-			rc = -EINVAL;
-		} else {
-			rc = read_pointed_string(c, rn, &f->name, why, sizeof(why));
-			if (rc == -ENOMEM)
-				return oom(c);
-			if (!rc && !f->name[0]) {
-				snprintf(why, sizeof(why), "empty name: Xen cannot resolve it");
-				rc = -ENOENT;
-			}
-		}
-		if (f->name && f->name[0])
-			snprintf(label, sizeof(label), "%s[%zu] (%s)", S_FUNCS, i, PR(n, f->name));
-		else
-			snprintf(label, sizeof(label), "%s[%zu]", S_FUNCS, i);
-
-		if (f->version != PAYLOAD_VERSION)
-			return fail(c, -EOPNOTSUPP, "%s: version %u, Xen 4.17 accepts version %u",
-				    label, f->version, PAYLOAD_VERSION);
-		if (!f->old_size)
-			return fail(c, -EINVAL, "%s: old_size is 0", label);
-
-		/* Xen resolves the name only when old_addr is 0 (an old_addr
-		 * relocated against a symbol is not 0 once loaded). */
-		old_set = f->old_addr || rold;
-		if (rc && !old_set)
-			return fail(c, rc, "%s: %s", label, why);
-
-		/* new_addr: relocated means a jump to the new code. */
-		if (rnew) {
-			const GElf_Sym *s = &c->sym[rnew->sym];
-
-			f->has_new = true;
-			if (xnew && s->st_shndx == SHN_ABS) {
-				f->new_addr = s->st_value + (uint64_t)rnew->addend;
-				f->has_new = f->new_addr != 0;
-			} else if (xnew) {
-				f->new_sym = target_name(c, rnew);
-				if (!f->new_sym)
-					return oom(c);
-				if (s->st_shndx != SHN_UNDEF && s->st_shndx < c->shnum) {
-					c->targets[c->ntargets].shndx = s->st_shndx;
-					c->targets[c->ntargets].value = s->st_value + (uint64_t)rnew->addend;
-					c->ntargets++;
-				}
-			}
-		} else {
-			f->has_new = f->new_addr != 0;
-		}
-
-		if (!f->has_new) {
-			if (f->new_size > OPAQUE_SIZE)
-				return fail(c, -EOPNOTSUPP, "%s: NOP patch of %u bytes, Xen allows at most %u",
-					    label, f->new_size, OPAQUE_SIZE);
-			if (f->old_size < f->new_size)
-				return fail(c, -EINVAL, "%s: NOP patch of %u bytes is larger than old_size %u",
-					    label, f->new_size, f->old_size);
-		} else if (f->old_size < JUMP_INSN_SIZE) {
-			return fail(c, -EINVAL, "%s: old_size %u is too small for a %u-byte jump",
-				    label, f->old_size, JUMP_INSN_SIZE);
-		}
-	}
+	for (i = 0; i < p->nfuncs; i++)
+		if ((rc = parse_func(c, d, i)))
+			return rc;
 	return 0;
 }
+
+/* ---- 6. prepare_payload: hooks, notes, optional sections ----------------- */
 
 static int parse_hooks(struct ctx *c)
 {
 	unsigned h;
 
 	for (h = 0; h < XHP_HOOK_COUNT; h++) {
-		const struct relmap *m = &c->maps[1 + h];
+		struct relmap *m = &c->maps[MAP_HOOKS + h];
 		size_t idx = m->sec;
 		uint64_t size, s;
 		const uint8_t *d;
@@ -1102,11 +1386,19 @@ static int parse_hooks(struct ctx *c)
 			return fail(c, -EINVAL, "section %s: size %llu, expected %u (one pointer)",
 				    xhp_hook_section[h], (unsigned long long)size, HOOK_PTR_SIZE);
 		c->p->hooks_present |= 1u << h;
+		/* A single hook that is not loaded has a NULL address: Xen
+		 * treats it as absent. An array of them would be called. */
+		if (!(c->sec[idx].sh.sh_flags & SHF_ALLOC)) {
+			if (h < XHP_HOOK_PREAPPLY)
+				return fail(c, -EINVAL, "section %s is not SHF_ALLOC: Xen 4.17 would call its hooks at a NULL address",
+					    xhp_hook_section[h]);
+			continue;
+		}
 		d = sec_bytes(c, idx);
 		for (s = 0; s < size; s += HOOK_PTR_SIZE) {
 			bool exact;
 
-			if (field_rel(m, s, &exact) || get_u64(d, s)) {
+			if (field_rel(m, s, 8, &exact) || get_u64(d, s)) {
 				c->p->hooks_enabled |= 1u << h;
 				break;
 			}
@@ -1127,6 +1419,8 @@ static int parse_note(struct ctx *c, const char *name, struct xhp_build_id *id)
 	if (size <= NOTE_HDR_SIZE)
 		return fail(c, -EINVAL, "%s: note of %llu bytes is too short (Xen needs more than %u)",
 			    name, (unsigned long long)size, NOTE_HDR_SIZE);
+	if (need_alloc(c, idx))
+		return -EINVAL;
 	namesz = get_u32(d, 0);
 	descsz = get_u32(d, 4);
 	type = get_u32(d, 8);
@@ -1155,7 +1449,7 @@ static int parse_note(struct ctx *c, const char *name, struct xhp_build_id *id)
 		return fail(c, -EINVAL, "%s: empty build-id", name);
 	desc_off = NOTE_HDR_SIZE + (((uint64_t)namesz + 3) & ~(uint64_t)3);
 	if (desc_off + descsz > size)
-		return fail(c, -EINVAL, "%s: note descriptor (%u bytes at offset %llu) runs past the %llu-byte section",
+		return fail(c, -EINVAL, "%s: note descriptor (%u bytes at offset %llu) runs past the %llu-byte section: Xen 4.17 would read past it",
 			    name, descsz, (unsigned long long)desc_off, (unsigned long long)size);
 	if (descsz > XHP_BUILD_ID_MAX)
 		return fail(c, -EOPNOTSUPP, "%s: build-id of %u bytes, this tool handles at most %u",
@@ -1163,6 +1457,25 @@ static int parse_note(struct ctx *c, const char *name, struct xhp_build_id *id)
 	id->len = (uint8_t)descsz;
 	memcpy(id->b, d + desc_off, descsz);
 	return 0;
+}
+
+/* The three notes in Xen's order; a payload whose own build-id is loaded
+ * already is refused between the first and the second. */
+static int parse_notes(struct ctx *c)
+{
+	struct xhp_payload *p = c->p;
+	char hex[XHP_BUILD_ID_HEX_SIZE], n[PR_SIZE];
+	const char *owner;
+	int rc;
+
+	if ((rc = parse_note(c, S_BUILD_ID, &p->id)))
+		return rc;
+	if (c->hv && c->hv->id_loaded && (owner = c->hv->id_loaded(c->hv->ctx, &p->id)))
+		return fail(c, -EEXIST, "build-id %s is already loaded as %s",
+			    xhp_build_id_hex(&p->id, hex, sizeof(hex)), PR(n, owner));
+	if ((rc = parse_note(c, S_DEPENDS, &p->depends)))
+		return rc;
+	return parse_note(c, S_XEN_DEPENDS, &p->xen_depends);
 }
 
 static int check_multiple(struct ctx *c, const char *name, unsigned unit, size_t *idx_out)
@@ -1182,9 +1495,60 @@ static int check_multiple(struct ctx *c, const char *name, unsigned unit, size_t
 	return 0;
 }
 
+/* Where a 4-byte self-relative field of .altinstructions points, as a
+ * payload buffer offset; false when it is not inside the payload (or cannot
+ * be told: then the entry is not refused). */
+static bool alt_target(struct ctx *c, size_t alt, uint64_t off, int64_t *out, bool *known)
+{
+	bool exact;
+	const struct rel *r = field_rel(&c->maps[MAP_ALT], off, 4, &exact);
+	struct span s;
+
+	*known = true;
+	if (!r) {
+		int32_t raw = (int32_t)get_u32(sec_bytes(c, alt), off);
+
+		s = span_payload(c->sec[alt].load + off + (uint64_t)(int64_t)raw);
+	} else if (exact) {
+		s = span_add(c->symaddr[r->sym], r->addend);
+	} else {
+		*known = false;
+		return false;
+	}
+	*out = s.k;
+	return s.inpayload;
+}
+
+/* Every alternative's original code inside the payload's text and its
+ * replacement inside .altinstr_replacement (prepare_payload, 4.17.4+). */
+static int check_alt_entries(struct ctx *c, size_t alt, size_t repl)
+{
+	const uint8_t *d = sec_bytes(c, alt);
+	uint64_t n = c->sec[alt].sh.sh_size / ALT_INSTR_SIZE, i;
+	int64_t at, rs = (int64_t)c->sec[repl].load, rsize = (int64_t)c->sec[repl].sh.sh_size;
+	int64_t text = (int64_t)c->text_size;
+	bool known;
+
+	for (i = 0; i < n; i++) {
+		uint64_t b = i * ALT_INSTR_SIZE;
+		unsigned olen = get_u8(d, b + ALT_OFF_ORIG_LEN), rlen = get_u8(d, b + ALT_OFF_REPL_LEN);
+		bool in = alt_target(c, alt, b, &at, &known);
+
+		if (known && (!in || at < 0 || olen > text || at + olen > text))
+			return fail(c, -EINVAL, "%s[%llu]: the original code (%u bytes) is not inside the payload's text",
+				    S_ALT, (unsigned long long)i, olen);
+		in = alt_target(c, alt, b + 4, &at, &known);
+		if (known && (!in || c->sec[repl].load == NO_LOAD || at < rs ||
+			      rlen > rsize || at + rlen > rs + rsize))
+			return fail(c, -EINVAL, "%s[%llu]: the replacement (%u bytes) is not inside %s",
+				    S_ALT, (unsigned long long)i, rlen, S_ALT_REPL);
+	}
+	return 0;
+}
+
 static int check_arch_sections(struct ctx *c)
 {
-	size_t i, idx;
+	size_t i, idx, repl;
 	int rc;
 
 	for (i = 0; i < 4; i++) {
@@ -1196,22 +1560,17 @@ static int check_arch_sections(struct ctx *c)
 			return rc;
 	}
 
-	rc = check_multiple(c, ".altinstructions", ALT_INSTR_SIZE, &idx);
+	rc = check_multiple(c, S_ALT, ALT_INSTR_SIZE, &idx);
 	if (rc)
 		return rc;
 	if (idx && c->sec[idx].sh.sh_size) {
-		bool text = false;
-
-		for (i = 1; i < c->shnum; i++) {
-			uint64_t fl = c->sec[i].sh.sh_flags;
-
-			if ((fl & SHF_ALLOC) && (fl & SHF_EXECINSTR) && c->sec[i].sh.sh_size)
-				text = true;
-		}
-		if (!text)
-			return fail(c, -EINVAL, ".altinstructions: alternatives but no executable section");
-		if (!find_sec(c, ".altinstr_replacement"))
-			return fail(c, -EINVAL, ".altinstructions: no .altinstr_replacement section");
+		if (!c->text_size)
+			return fail(c, -EINVAL, "%s: alternatives but no executable section", S_ALT);
+		repl = find_sec(c, S_ALT_REPL);
+		if (!repl)
+			return fail(c, -EINVAL, "%s: no %s section", S_ALT, S_ALT_REPL);
+		if ((rc = check_alt_entries(c, idx, repl)))
+			return rc;
 	}
 
 	return check_multiple(c, ".ex_table", EX_TABLE_SIZE, NULL);
@@ -1228,7 +1587,8 @@ static int parse_modinfo(struct ctx *c)
 		return 0;
 	size = c->sec[idx].sh.sh_size;
 	if (size == 0)
-		return fail(c, -EINVAL, "section %s is empty", S_MODINFO);
+		return fail(c, -EINVAL, "section %s is empty: Xen 4.17 would read the byte before it",
+			    S_MODINFO);
 	if (need_alloc(c, idx))
 		return -EINVAL;
 	d = sec_bytes(c, idx);
@@ -1268,11 +1628,24 @@ static int parse_modinfo(struct ctx *c)
 	return 0;
 }
 
-/* ---- 7. symbol table (build_symbol_table) -------------------------------- */
+/* ---- 7. xen_build_id_dep ------------------------------------------------- */
+
+static int check_xen_depends(struct ctx *c)
+{
+	char hex[XHP_BUILD_ID_HEX_SIZE];
+
+	if (!c->hv || !c->hv->xen_id ||
+	    xhp_build_id_eq(&c->p->xen_depends, c->hv->xen_id))
+		return 0;
+	return fail(c, -EINVAL, "%s %s is not this hypervisor's build-id", S_XEN_DEPENDS,
+		    xhp_build_id_hex(&c->p->xen_depends, hex, sizeof(hex)));
+}
+
+/* ---- 8. symbol table (build_symbol_table) -------------------------------- */
 
 static bool is_payload_symbol(const struct ctx *c, size_t i)
 {
-	const GElf_Sym *s = &c->sym[i];
+	const Elf64_Sym *s = &c->sym[i];
 
 	if (s->st_shndx == SHN_UNDEF || s->st_shndx >= c->shnum)
 		return false;
@@ -1302,32 +1675,50 @@ static int add_name(struct ctx *c, char ***v, size_t *n, const char *name, size_
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A new symbol (not where a function's new_addr points: Xen compares
+ * addresses) must not exist in the hypervisor or a loaded payload. */
+static int add_new_symbol(struct ctx *c, size_t i)
+{
+	struct xhp_payload *p = c->p;
+	uint64_t at = (uint64_t)c->symaddr[i].k, addr;
+	const char *where, *name;
+	char n[PR_SIZE], w[PR_SIZE];
+	int rc;
+
+	if (c->ntargets && bsearch(&at, c->targets, c->ntargets, sizeof(*c->targets), cmp_u64))
+		return 0;
+	rc = add_name(c, &p->new_syms, &p->nnew_syms, c->symname[i], KSYM_NAME_LEN - 1);
+	if (rc || !c->hv)
+		return rc;
+	name = p->new_syms[p->nnew_syms - 1];
+	if (c->hv->lookup(c->hv->ctx, name, &addr, &where) == 0)
+		return fail(c, -EEXIST, "new symbol %s is already defined by %s",
+			    PR(n, name), PR(w, where));
+	return 0;
+}
+
 static int build_symbols(struct ctx *c)
 {
 	struct xhp_payload *p = c->p;
-	struct func_target key;
 	size_t i;
 	int rc;
 
 	if (c->ntargets)
-		qsort(c->targets, c->ntargets, sizeof(*c->targets), cmp_target_q);
+		qsort(c->targets, c->ntargets, sizeof(*c->targets), cmp_u64);
 	for (i = 1; i < c->nsym; i++) {
-		if (c->sym[i].st_shndx == SHN_UNDEF) {
+		if (c->sym[i].st_shndx == SHN_UNDEF)
 			rc = add_name(c, &p->undef_syms, &p->nundef_syms, c->symname[i], SIZE_MAX);
-			if (rc)
-				return rc;
-			continue;
-		}
-		if (!is_payload_symbol(c, i))
-			continue;
-		/* Not new if it is where some function's new_addr points
-		 * (Xen compares addresses). */
-		key.shndx = c->sym[i].st_shndx;
-		key.value = c->sym[i].st_value;
-		if (c->ntargets && bsearch(&key, c->targets, c->ntargets,
-					   sizeof(*c->targets), cmp_target_q))
-			continue;
-		rc = add_name(c, &p->new_syms, &p->nnew_syms, c->symname[i], KSYM_NAME_LEN - 1);
+		else if (is_payload_symbol(c, i))
+			rc = add_new_symbol(c, i);
+		else
+			rc = 0;
 		if (rc)
 			return rc;
 	}
@@ -1340,16 +1731,13 @@ static void ctx_free(struct ctx *c)
 {
 	size_t i;
 
-	if (c->elf)
-		elf_end(c->elf);
-	for (i = 0; i < XHP_ARRAY_SIZE(c->maps); i++) {
+	for (i = 0; i < MAP_COUNT; i++)
 		free(c->maps[i].rel);
-		free(c->maps[i].slot);
-	}
 	free(c->sec);
 	free(c->sym);
 	free(c->symname);
 	free(c->ignored);
+	free(c->symaddr);
 	free(c->targets);
 	free(c->byaddr);
 }
@@ -1358,33 +1746,24 @@ static int parse(struct ctx *c)
 {
 	int rc;
 
-	if ((rc = check_header(c)))
-		return rc;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return libelf_fail(c, "libelf initialisation");
-	/* Read-only use: libelf does not write to the image. */
-	c->elf = elf_memory((char *)(uintptr_t)c->buf, c->len);
-	if (!c->elf || elf_kind(c->elf) != ELF_K_ELF)
-		return libelf_fail(c, "ELF header");
-	if ((rc = check_sections(c)) || (rc = read_symbols(c)) ||
-	    (rc = check_flags(c)) || (rc = check_symbols(c)) ||
-	    (rc = check_relocations(c)) || (rc = check_special_sections(c)) ||
-	    (rc = check_patching_sections(c)) || (rc = parse_funcs(c)) ||
-	    (rc = parse_hooks(c)) ||
-	    (rc = parse_note(c, S_BUILD_ID, &c->p->id)) ||
-	    (rc = parse_note(c, S_DEPENDS, &c->p->depends)) ||
-	    (rc = parse_note(c, S_XEN_DEPENDS, &c->p->xen_depends)) ||
-	    (rc = check_arch_sections(c)) || (rc = parse_modinfo(c)) ||
+	if ((rc = check_header(c)) || (rc = check_sections(c)) ||
+	    (rc = read_symbols(c)) || (rc = check_flags(c)) ||
+	    (rc = check_symbols(c)) || (rc = check_relocations(c)) ||
+	    (rc = check_special_sections(c)) || (rc = check_patching_sections(c)) ||
+	    (rc = parse_funcs(c)) || (rc = parse_hooks(c)) ||
+	    (rc = parse_notes(c)) || (rc = check_arch_sections(c)) ||
+	    (rc = parse_modinfo(c)) || (rc = check_xen_depends(c)) ||
 	    (rc = build_symbols(c)))
 		return rc;
 	c->p->size = c->len;
 	return 0;
 }
 
-int xhp_payload_parse(const void *buf, size_t len, struct xhp_payload *p,
-		      struct xhp_err *err)
+int xhp_payload_upload_check(const void *buf, size_t len,
+			     const struct xhp_hv_view *hv,
+			     struct xhp_payload *p, struct xhp_err *err)
 {
-	struct ctx c = { .buf = buf, .len = len, .p = p, .err = err };
+	struct ctx c = { .buf = buf, .len = len, .hv = hv, .p = p, .err = err };
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -1397,6 +1776,12 @@ int xhp_payload_parse(const void *buf, size_t len, struct xhp_payload *p,
 	if (rc)
 		xhp_payload_free(p);
 	return rc;
+}
+
+int xhp_payload_parse(const void *buf, size_t len, struct xhp_payload *p,
+		      struct xhp_err *err)
+{
+	return xhp_payload_upload_check(buf, len, NULL, p, err);
 }
 
 /* An installed payload's file, as opened: owned by root (or by the user

@@ -3,13 +3,19 @@
  * Payload reader: a .livepatch file as Xen 4.17.7 reads it.
  *
  * xhp_payload_parse() checks what Xen checks at upload that can be checked
- * without the running hypervisor (ELF header, section table, the three
- * mandatory build-id notes, .livepatch.funcs v1/v2, the eight hook sections,
- * .modinfo, the "nothing to patch" rule) and extracts what the planner and
- * `info` need. It never trusts an offset, never crashes, and on failure
- * returns a negative errno (the one Xen would return where Xen has one) and
- * one line in err naming the section and the reason, e.g.
+ * without the running hypervisor (ELF header, section table, symbols,
+ * relocations, the three mandatory build-id notes, .livepatch.funcs, the
+ * eight hook sections, alternatives, .modinfo, the "nothing to patch" rule)
+ * and extracts what the planner and `info` need. It never trusts an offset,
+ * never crashes, and on failure returns a negative errno (the one Xen would
+ * return where Xen has one) and one line in err naming the section and the
+ * reason, e.g.
  *   ".livepatch.depends: note type 1, expected NT_GNU_BUILD_ID (3)".
+ *
+ * xhp_payload_upload_check() is the same with the running hypervisor's side
+ * supplied by the caller (struct xhp_hv_view: the simulated hypervisor), so
+ * that every check of Xen 4.17.7's livepatch_upload() runs in Xen's order
+ * and the first failing one gives its errno.
  */
 #ifndef XHP_PAYLOAD_H
 #define XHP_PAYLOAD_H
@@ -38,6 +44,8 @@ struct xhp_func {
 	char *name;		/* old function's name (from the relocated pointer), or NULL */
 	uint64_t new_addr;	/* as stored (0 in an ET_REL unless absolute) */
 	uint64_t old_addr;
+	uint64_t old_at;	/* where Xen patches: old_addr, or the resolved name
+				 * (upload check); 0 when not known */
 	bool has_new;		/* new_addr relocated or non-zero: jump patch, else NOP patch */
 	char *new_sym;		/* symbol new_addr is relocated against, or NULL */
 	uint32_t new_size;
@@ -88,9 +96,40 @@ struct xhp_payload {
 };
 
 /* Parse len bytes at buf. On success fills *p (free with xhp_payload_free).
- * On failure *p is left zeroed and err says why. */
+ * On failure *p is left zeroed and err says why. Names Xen resolves at upload
+ * (undefined symbols, functions with old_addr 0) are assumed to resolve; new
+ * symbols and the build-ids are not compared with anything loaded. */
 int xhp_payload_parse(const void *buf, size_t len, struct xhp_payload *p,
 		      struct xhp_err *err);
+
+/* What the running hypervisor contributes to an upload's checks. */
+struct xhp_hv_view {
+	const struct xhp_build_id *xen_id;	/* the running Xen's build-id */
+	void *ctx;
+	/* Xen's symbol table, then the new symbols of every loaded payload
+	 * (symbols_lookup_by_name, livepatch_symbols_lookup_by_name): 0 with
+	 * *addr (0 when not known) and *where ("the hypervisor" or the
+	 * payload's name), or -ENOENT. */
+	int (*lookup)(void *ctx, const char *name, uint64_t *addr,
+		      const char **where);
+	/* Xen's own symbols are not known: a name lookup() does not find is
+	 * taken to resolve (the reader's default without a view). */
+	bool xen_symbols_unknown;
+	/* The name of a loaded payload with this build-id, or NULL. */
+	const char *(*id_loaded)(void *ctx, const struct xhp_build_id *id);
+	/* Optional: n bytes of the hypervisor's code at addr (ENDBR64 before
+	 * a patched function needs a longer old_size). 0 or -errno. */
+	int (*read_code)(void *ctx, uint64_t addr, uint8_t *buf, size_t n);
+};
+
+/* xhp_payload_parse() plus the checks that need the hypervisor, in Xen's
+ * order: undefined symbols and old functions resolve (-ENOENT), room for
+ * the jump after an ENDBR64, jump distance (-EOVERFLOW), duplicate build-id
+ * (-EEXIST), xen_depends is Xen's build-id (-EINVAL), duplicate new symbols
+ * (-EEXIST). hv NULL is xhp_payload_parse(). */
+int xhp_payload_upload_check(const void *buf, size_t len,
+			     const struct xhp_hv_view *hv,
+			     struct xhp_payload *p, struct xhp_err *err);
 
 /* Read and parse a file (opened with xhp_open_regular: a FIFO or a device
  * never blocks it). Refuses files over 2 MiB (-EFBIG) and anything but a

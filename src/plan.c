@@ -11,6 +11,9 @@
  *                  its applied member, or stops the stack below it
  *   cycles         payloads whose parents lead back to themselves
  *   orphans        what is left: its parent is missing or not in the stack
+ *   unappliable    the chain stops below a payload whose expectation Xen
+ *                  never accepts (or the plan is refused, when it would
+ *                  REPLACE the applied chain)
  * The applied stack A comes from the build-id chain (xhp_applied_order).
  * The strategy (how A becomes D) is chosen before any step is written:
  *   - the chain part of A and D share a bottom: revert A above the common
@@ -25,6 +28,8 @@
  * What Xen would refuse is found here, not halfway through: another
  * content under an applied name, a new symbol or build-id another loaded
  * payload already has (-EEXIST at upload), an expectation Xen never accepts.
+ * Messages carry names as they are, except a foreign payload's (Xen's LIST
+ * may hold any bytes): installed and recorded names passed xhp_name_check().
  * Then the steps: upload (Xen validates before anything changes), take off,
  * apply, unload.
  */
@@ -32,7 +37,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "backend.h"
 #include "plan.h"
 
 const char *xhp_step_op_name(enum xhp_step_op op)
@@ -512,18 +516,79 @@ static void pass_orphans(struct planner *pl)
 	}
 }
 
-/* Independents go on top of the chain, in policy order. */
+static const char *expectation_words(const struct xhp_installed *a)
+{
+	return a->ident.bad_expectation == -ERANGE
+		? "an expectation is longer than the function it checks: Xen refuses to apply it"
+		: "an expectation has reserved bits set: Xen refuses to apply it";
+}
+
+/* Would REPLACE be the way to D's bottom (a chain applied, another bottom)? */
+static bool bottom_replaced(const struct planner *pl)
+{
+	const struct xhp_plan *p = pl->p;
+
+	return p->napplied && p->ndesired && hv(pl, p->applied[0])->known && !hv(pl, p->applied[0])->nodeps &&
+	       !is_same(hv(pl, p->applied[0]), inst(pl, p->desired[0]));
+}
+
+/* Payloads Xen refuses whatever the running code holds (an expectation it
+ * never accepts): the chain stops below the first one. When that one would
+ * REPLACE the applied chain, the plan is refused instead: Xen checks it
+ * only after reverting everything, and taking the chain off for it would
+ * leave the fixes out. */
+static void pass_unappliable(struct planner *pl)
+{
+	struct xhp_plan *p = pl->p;
+	size_t k, i;
+
+	for (k = 0; k < pl->nchain && !inst(pl, p->desired[k])->ident.bad_expectation; k++)
+		;
+	if (k == pl->nchain)
+		return;
+	problem(pl, k == 0 && bottom_replaced(pl) ? XHP_PROB_REFUSED : XHP_PROB_EXCLUDED, true, "%s: %s%s",
+		inst(pl, p->desired[k])->ident.name, expectation_words(inst(pl, p->desired[k])),
+		k == 0 && bottom_replaced(pl) ? " (inside REPLACE, after reverting the applied stack)" : "");
+	involves(pl, inst(pl, p->desired[k])->ident.name);
+	p->problems[p->nproblems - 1].exclusion = XHP_EXCLUDED_UNAPPLIABLE;
+	if (k == 0 && bottom_replaced(pl)) {
+		refuse(pl);
+		return;
+	}
+	for (i = k; i < pl->nchain; i++) {
+		mark_out(pl, (size_t)p->desired[i]);
+		if (i == k)
+			continue;
+		problem(pl, XHP_PROB_ORPHAN, false, "%s stacks on %s, which is left out (%s: Xen refuses to apply it)",
+			inst(pl, p->desired[i])->ident.name, inst(pl, p->desired[i - 1])->ident.name,
+			inst(pl, p->desired[k])->ident.name);
+		involves(pl, inst(pl, p->desired[i])->ident.name);
+		p->problems[p->nproblems - 1].exclusion = XHP_EXCLUDED_UNAPPLIABLE;
+	}
+	p->ndesired = pl->nchain = k;
+}
+
+/* Independents go on top of the chain, in policy order; one Xen refuses
+ * to apply is left out. */
 static void pass_desire_independents(struct planner *pl)
 {
 	size_t j, i;
 
 	for (j = 0; pl->in->independent && j < pl->in->independent->n; j++)
-		for (i = 0; i < pl->in->ninstalled; i++)
-			if (pl->mark[i] == WALK_INDEPENDENT &&
-			    !strcmp(inst(pl, (int)i)->ident.name, pl->in->independent->v[j])) {
+		for (i = 0; i < pl->in->ninstalled; i++) {
+			const struct xhp_installed *a = inst(pl, (int)i);
+
+			if (pl->mark[i] != WALK_INDEPENDENT || strcmp(a->ident.name, pl->in->independent->v[j]))
+				continue;
+			if (a->ident.bad_expectation) {
+				problem(pl, XHP_PROB_EXCLUDED, true, "%s: %s", a->ident.name, expectation_words(a));
+				involves(pl, a->ident.name);
+				pl->p->problems[pl->p->nproblems - 1].exclusion = XHP_EXCLUDED_UNAPPLIABLE;
+			} else {
 				desire(pl, (int)i);
-				break;
 			}
+			break;
+		}
 }
 
 static void build_desired(struct planner *pl)
@@ -541,6 +606,7 @@ static void build_desired(struct planner *pl)
 	pass_chain(pl);
 	pass_cycles(pl);
 	pass_orphans(pl);
+	pass_unappliable(pl);
 	pass_desire_independents(pl);
 	for (i = 0; i < pl->p->ndesired; i++)
 		if (pl->loaded_as[pl->p->desired[i]] >= 0)
@@ -654,13 +720,15 @@ static bool pass_foreign(struct planner *pl)
 
 	for (i = 0; i < pl->in->nhv; i++) {
 		const struct xhp_hv_entry *e = hv(pl, (int)i);
+		_cleanup_free_ char *n = NULL;
 
 		if (e->known)
 			continue;
+		n = xhp_escape(e->ident.name); /* Xen's LIST: any bytes */
 		applied |= e->state == XHP_STATE_APPLIED;
 		problem(pl, XHP_PROB_FOREIGN, e->state == XHP_STATE_APPLIED,
 			"%s is loaded (%s) but was not loaded by xen-hotpatch: left alone",
-			e->ident.name, xhp_state_name(e->state));
+			n, xhp_state_name(e->state));
 		involves(pl, e->ident.name);
 	}
 	return applied;
@@ -1069,11 +1137,11 @@ static void refuse_for_foreign(struct planner *pl)
 
 	for (i = 0; i < pl->in->nhv; i++)
 		if (!hv(pl, (int)i)->known && hv(pl, (int)i)->state == XHP_STATE_APPLIED) {
-			const char *n = hv(pl, (int)i)->ident.name;
+			_cleanup_free_ char *n = xhp_escape(hv(pl, (int)i)->ident.name);
 
 			problem(pl, XHP_PROB_REFUSED, true, "%s is applied but not known to xen-hotpatch, so the "
 				"stack cannot be changed safely: revert it first (xen-hotpatch revert %s)", n, n);
-			involves(pl, n);
+			involves(pl, hv(pl, (int)i)->ident.name);
 			refuse(pl);
 			return;
 		}

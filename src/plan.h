@@ -23,7 +23,8 @@ enum xhp_exclusion {
 	XHP_EXCLUDED_BLOCKED,		/* policy blocked = */
 	XHP_EXCLUDED_QUARANTINED,	/* crash-loop guard */
 	XHP_EXCLUDED_UNPROVEN,		/* boot: not proven yet */
-	XHP_EXCLUDED_UNAPPLIABLE,	/* Xen refuses it whatever happens (an error) */
+	XHP_EXCLUDED_UNAPPLIABLE,	/* Xen refuses it whatever happens (an error;
+					 * the planner finds these itself) */
 };
 
 /* An installed payload the planner may put in the desired stack. */

@@ -229,7 +229,7 @@ int xhp_records_save(const struct xhp_records *rec)
 	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
 	r = xhp_mkdir_p(xhp_run_dir(), 0755);
 	if (!r)
-		r = xhp_write_file_atomic(path, s, strlen(s), 0644);
+		r = xhp_write_file_replace(path, s, strlen(s), 0644); /* /run: gone at reboot anyway */
 	json_object_put(root);
 	return r;
 }
@@ -266,7 +266,9 @@ void xhp_records_del(struct xhp_records *rec, const char *name)
 	if (!e)
 		return;
 	record_clear(e);
-	*e = rec->r[--rec->n];
+	/* keep the upload order: it is the order Xen lists them in */
+	memmove(e, e + 1, (size_t)(&rec->r[rec->n] - (e + 1)) * sizeof(*e));
+	rec->n--;
 }
 
 static const struct xhp_loaded *loaded_named(const struct xhp_loaded *l, size_t n, const char *name)

@@ -33,7 +33,7 @@ struct xhp_record {
 	int pending;			/* enum xhp_action sent and not seen to end, or 0 */
 };
 
-struct xhp_records {
+struct xhp_records {			/* in upload order */
 	char *boot_id;
 	char *hv;			/* hypervisor build-id hex */
 	struct xhp_record *r;

@@ -90,19 +90,33 @@ char *xhp_path_join(const char *root, const char *path)
 
 /* ---- build-ids and names ------------------------------------------------ */
 
+static const char hex_digits[] = "0123456789abcdef";
+
 char *xhp_build_id_hex(const struct xhp_build_id *id, char *hex, size_t hexsz)
 {
-	static const char digits[] = "0123456789abcdef";
 	size_t i;
 
 	if (hexsz == 0)
 		return hex;
 	for (i = 0; i < id->len && 2 * i + 2 < hexsz; i++) {
-		hex[2 * i] = digits[id->b[i] >> 4];
-		hex[2 * i + 1] = digits[id->b[i] & 15];
+		hex[2 * i] = hex_digits[id->b[i] >> 4];
+		hex[2 * i + 1] = hex_digits[id->b[i] & 15];
 	}
 	hex[2 * i] = '\0';
 	return hex;
+}
+
+char *xhp_hex_encode(const uint8_t *b, size_t n)
+{
+	char *h = xhp_malloc(2 * n + 1);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h[2 * i] = hex_digits[b[i] >> 4];
+		h[2 * i + 1] = hex_digits[b[i] & 15];
+	}
+	h[2 * n] = '\0';
+	return h;
 }
 
 static int hexval(int c)
@@ -130,6 +144,29 @@ int xhp_build_id_from_hex(struct xhp_build_id *id, const char *hex)
 		id->b[i] = (uint8_t)(hi << 4 | lo);
 	}
 	id->len = (uint8_t)(n / 2);
+	return 0;
+}
+
+int xhp_hex_decode(const char *hex, uint8_t **out, size_t *n)
+{
+	size_t len = strlen(hex), i;
+	uint8_t *b;
+
+	if (len % 2)
+		return -EINVAL;
+	b = xhp_malloc(len / 2 + 1);
+	for (i = 0; i < len / 2; i++) {
+		int hi = hexval((unsigned char)hex[2 * i]);
+		int lo = hexval((unsigned char)hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			free(b);
+			return -EINVAL;
+		}
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*out = b;
+	*n = len / 2;
 	return 0;
 }
 
@@ -309,7 +346,7 @@ int xhp_read_file(const char *path, char **buf, size_t *len, size_t max)
 	return xhp_read_file_err(path, buf, len, max, NULL);
 }
 
-int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+static int write_file_replace(const char *path, const void *buf, size_t len, mode_t mode, bool durable)
 {
 	_cleanup_free_ char *tmp = xhp_asprintf("%s.tmp.%ld", path, (long)getpid());
 	_cleanup_free_ char *dir = xhp_strdup(path);
@@ -331,7 +368,7 @@ int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t 
 		p += w;
 		len -= (size_t)w;
 	}
-	if (!r && fsync(fd) < 0)
+	if (!r && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && !r)
 		r = -errno;
@@ -341,12 +378,22 @@ int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t 
 		unlink(tmp);
 		return r;
 	}
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = durable ? open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (fd >= 0) {
 		(void)fsync(fd);
 		close(fd);
 	}
 	return 0;
+}
+
+int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	return write_file_replace(path, buf, len, mode, true);
+}
+
+int xhp_write_file_replace(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	return write_file_replace(path, buf, len, mode, false);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -568,6 +615,14 @@ unsigned long long xhp_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull;
+}
+
+unsigned long long xhp_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000ull;
 }
 
 void xhp_sleep_ms(unsigned ms)

@@ -59,12 +59,20 @@ int xhp_read_file(const char *path, char **buf, size_t *len, size_t max);
 int xhp_read_file_err(const char *path, char **buf, size_t *len, size_t max, struct xhp_err *err);
 /* Write atomically: PATH.tmp.PID, fsync, rename, fsync dir. -errno. */
 int xhp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/* The same without the fsyncs: readers see the old or the new content, but
+ * a crash may keep the old one (for what is lost at reboot anyway, or where
+ * losing the write is the safe side). */
+int xhp_write_file_replace(const char *path, const void *buf, size_t len, mode_t mode);
 /* The names in a folder but "." and "..", sorted (strcmp): out is added to.
  * -errno from opendir. */
 struct xhp_strv;
 int xhp_dir_list(const char *dir, struct xhp_strv *out);
 /* mkdir -p with mode. -errno. */
 int xhp_mkdir_p(const char *path, mode_t mode);
+
+/* Bytes as lower-case hex (malloc'd), and back (*out malloc'd; -EINVAL). */
+char *xhp_hex_encode(const uint8_t *b, size_t n);
+int xhp_hex_decode(const char *hex, uint8_t **out, size_t *n);
 
 /* strerror-style name of an errno: "EBUSY". */
 const char *xhp_errno_name(int err);
@@ -98,6 +106,7 @@ char *xhp_escape_json(const char *s);
 
 /* Monotonic milliseconds. */
 unsigned long long xhp_now_ms(void);
+unsigned long long xhp_now_us(void);
 void xhp_sleep_ms(unsigned ms);
 
 /* Dynamic array of strings. */

@@ -72,8 +72,11 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { if (NR) pr
 mu=$(median <<<"$up")
 mt=$(median <<<"$tool")
 if [ -n "$mu" ] && [ -n "$mt" ] && [ "$mu" -gt 0 ]; then
-	say "median: upstream ${mu} ms ($((mu / 6)) ms/payload), xen-hotpatch ${mt} ms ($((mt / 6)) ms/payload), ratio xen-hotpatch/upstream $(awk -v a="$mt" -v b="$mu" 'BEGIN { printf "%.2f", a / b }')"
+	say "median: upstream ${mu} ms ($((mu / 6)) ms/payload), xen-hotpatch ${mt} ms ($((mt / 6)) ms/payload), ratio xen-hotpatch/upstream $(awk -v a="$mt" -v b="$mu" 'BEGIN { printf "%.2f", a / b }') (goal: at most 0.20)"
 fi
+info b1 tool-phases | while read -r line; do
+	say "xen-hotpatch apply phases (ms; waits = each apply from sending it to its result): $line"
+done
 say "b1 after the last round: $(info b1 b1-final)"
 say "b2 (hook on): PID 1 at $(info b2 pid1-uptime-ms) ms uptime with $(info b2 pid1-applied) applied; hook $(info b2 hook-ms) ms"
 say "b3 (xen_hotpatch=0): PID 1 at $(info b3 pid1-uptime-ms) ms uptime with $(info b3 pid1-applied) applied"

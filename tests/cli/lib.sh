@@ -162,48 +162,10 @@ snapshot() { sim_q '{applied, loaded: [.loaded[] | "\(.name):\(.state)"]} | tost
 
 # ---- assertions -------------------------------------------------------------
 
-_ctx() {
-	printf '%s\n  --- stdout:\n%s\n  --- stderr:\n%s' "$LAST" "$(cat "$T/out" 2>/dev/null)" \
-		"$(cat "$T/err" 2>/dev/null)"
-}
-
-# assert_rc EXPECTED
-assert_rc() {
-	assertEquals "exit status of: $(_ctx)" "$1" "$RC"
-}
-
-# assert_out_has STRING... / assert_err_has STRING...: fixed strings
-assert_out_has() {
-	for _s in "$@"; do
-		grep -qF -- "$_s" "$T/out" || fail "stdout lacks '$_s': $(_ctx)"
-	done
-}
-assert_err_has() {
-	for _s in "$@"; do
-		grep -qF -- "$_s" "$T/err" || fail "stderr lacks '$_s': $(_ctx)"
-	done
-}
-assert_out_lacks() {
-	for _s in "$@"; do
-		if grep -qF -- "$_s" "$T/out"; then fail "stdout has '$_s': $(_ctx)"; fi
-	done
-}
-assert_err_lacks() {
-	for _s in "$@"; do
-		if grep -qF -- "$_s" "$T/err"; then fail "stderr has '$_s': $(_ctx)"; fi
-	done
-}
-
-# assert_err_line STRING...: stderr is exactly one line and holds each STRING
-assert_err_line() {
-	assertEquals "stderr lines of: $(_ctx)" 1 "$(wc -l <"$T/err")"
-	assert_err_has "$@"
-}
-
-# assert_err_empty
-assert_err_empty() {
-	assertEquals "stderr of: $(_ctx)" "" "$(cat "$T/err")"
-}
+# _ctx, assert_rc, assert_{out,err}_{has,lacks}, assert_err_line,
+# assert_err_empty, assert_json_out
+# shellcheck source=tests/lib/shunit-asserts.sh
+. "$XHP_TOP/tests/lib/shunit-asserts.sh"
 
 # assert_applied "A B C": the sim's applied stack, bottom first
 assert_applied() {
@@ -221,10 +183,6 @@ assert_same_state() {
 	assertEquals "hypervisor state changed by: $(_ctx)" "$1" "$(snapshot)"
 }
 
-# assert_json_out FILTER EXPECTED: jq -r FILTER of stdout
-assert_json_out() {
-	assertEquals "jq '$1' of stdout of: $(_ctx)" "$2" "$(jq -r "$1" "$T/out" 2>&1)"
-}
 
 # assert_no_empty_between: the history never has an empty stack after the
 # first non-empty one (no unpatched window)
@@ -237,4 +195,50 @@ assert_no_unpatched_window() {
 apply_ok() {
 	xhp apply
 	assertEquals "apply failed: $(_ctx)" 0 "$RC"
+}
+
+# foreign_setup: zz-base applied by the tool; mm-middle loaded and applied
+# on top of it by another root and run directory on the same hypervisor
+# (a payload this root's tool did not load)
+foreign_setup() {
+	put zz-base
+	apply_ok
+	R2=$T/other
+	mkdir -p "$R2/usr/lib/xen-hotpatch/$XEN_ID"
+	install -m 0644 "$FX/zz-base.livepatch" "$FX/mm-middle.livepatch" "$R2/usr/lib/xen-hotpatch/$XEN_ID/"
+	XEN_HOTPATCH_RUN_DIR=$T/run2 "$XHP_BIN" --backend "sim:$SIMD" --root "$R2" apply >/dev/null 2>&1 ||
+		fail "the other root's apply failed"
+	assert_applied "zz-base mm-middle"
+}
+
+# ---- golden files (kmod's testsuite style) ----------------------------------
+
+XHP_GOLDEN=$XHP_TOP/tests/cli/golden
+
+# cli_normalize FILE: the output with every fixture build-id as {NAME_ID},
+# the test's folders as ROOT, SIM and RUN: what stays is the tool's words
+cli_normalize() {
+	_sed="s|$R|ROOT|g; s|$SIMD|SIM|g; s|$XEN_HOTPATCH_RUN_DIR|RUN|g"
+	_sed="$_sed; $(sed -n 's/^\([A-Z0-9_]*_ID\)=\([0-9a-f][0-9a-f]*\)$/s\/\2\/{\1}\/g;/p' "$FX/ids.env")"
+	sed "$_sed" "$1"
+}
+
+# assert_golden KIND/NAME: the last command's whole stdout is
+# tests/cli/golden/KIND/NAME.out after cli_normalize (a changed word is a
+# visible diff), and its stderr NAME.err when that file exists, else empty.
+# XHP_GOLDEN_UPDATE=1 writes the files instead: review them with git diff.
+assert_golden() {
+	for _k in out err; do
+		_g=$XHP_GOLDEN/$1.$_k
+		cli_normalize "$T/$_k" >"$T/$_k.norm"
+		if [ "${XHP_GOLDEN_UPDATE:-}" = 1 ] && { [ "$_k" = out ] || [ -s "$T/$_k.norm" ]; }; then
+			mkdir -p "$(dirname "$_g")"
+			cp "$T/$_k.norm" "$_g"
+		fi
+		if [ -f "$_g" ]; then
+			diff -u "$_g" "$T/$_k.norm" >"$T/diff" || fail "$LAST: $_k differs from $_g: $(cat "$T/diff")"
+		else
+			assertEquals "$LAST: stderr (no $_g)" "" "$(cat "$T/$_k.norm")"
+		fi
+	done
 }

@@ -39,6 +39,10 @@ cd "$top" || exit 1
 exec tests/lib/shunit-run.sh \
 	tests/cli/test_info.sh \
 	tests/cli/test_apply.sh \
+	tests/cli/test_independents.sh \
+	tests/cli/test_predicted.sh \
+	tests/cli/test_guard.sh \
+	tests/cli/test_interrupted.sh \
 	tests/cli/test_bad_input.sh \
 	tests/cli/test_files.sh \
 	tests/cli/test_options.sh \
@@ -47,4 +51,5 @@ exec tests/lib/shunit-run.sh \
 	tests/cli/test_revert.sh \
 	tests/cli/test_boot.sh \
 	tests/cli/test_concurrency.sh \
-	tests/cli/test_build.sh
+	tests/cli/test_build.sh \
+	tests/cli/test_sim.sh

@@ -215,18 +215,8 @@ test_blocked_base_holds_the_stack_above() {
 }
 
 # foreign: loaded by someone else (another root and run directory on the same
-# hypervisor): reported, left alone, and nothing below it is changed
-foreign_setup() {
-	put zz-base
-	apply_ok
-	R2=$T/other
-	mkdir -p "$R2/usr/lib/xen-hotpatch/$XEN_ID"
-	install -m 0644 "$FX/zz-base.livepatch" "$FX/mm-middle.livepatch" "$R2/usr/lib/xen-hotpatch/$XEN_ID/"
-	XEN_HOTPATCH_RUN_DIR=$T/run2 "$XHP_BIN" --backend "sim:$SIMD" --root "$R2" apply >/dev/null 2>&1 ||
-		fail "the other root's apply failed"
-	assert_applied "zz-base mm-middle"
-}
-
+# hypervisor, lib.sh's foreign_setup): reported, left alone, and nothing
+# below it is changed
 test_foreign_payload_reported() {
 	foreign_setup
 	xhp status

@@ -291,7 +291,7 @@ test_bad_note_wrong_owner() { bad note-wrong-owner '.livepatch.depends: note own
 test_bad_note_not_alloc() { bad note-not-alloc "section .livepatch.depends is not SHF_ALLOC"; }
 test_bad_funcs_bad_size() { bad funcs-bad-size ".livepatch.funcs: size 112 is not a multiple of 104"; }
 test_bad_funcs_version() { bad funcs-version "version 3"; }
-test_bad_funcs_v1() { bad funcs-v1 "payload version 1"; }
+test_bad_funcs_v1() { bad funcs-v1 "version 1 entries: Xen <= 4.13"; }
 test_bad_old_size_zero() { bad old-size-zero "old_size is 0"; }
 test_bad_empty_funcs() { bad empty-funcs "section .livepatch.funcs is empty"; }
 test_bad_hook_bad_size() { bad hook-bad-size ".livepatch.hooks.preapply: size 16"; }
@@ -300,6 +300,14 @@ test_bad_modinfo_no_nul() { bad modinfo-no-nul ".modinfo: last byte is not NUL";
 test_bad_wx_section() { bad wx-section "both writable and executable"; }
 test_bad_bad_reloc() { bad bad-reloc "R_X86_64_GOTPCREL"; }
 test_bad_huge() { bad huge "at most 2097152"; }
+test_bad_jump_too_far() { bad jump-too-far "out of reach of a jump"; }
+test_bad_alt_outside_text() { bad alt-outside-text "not inside the payload's text"; }
+test_bad_alt_repl_outside() { bad alt-repl-outside "not inside .altinstr_replacement"; }
+test_bad_hook_array_not_alloc() { bad hook-array-not-alloc ".livepatch.hooks.load is not SHF_ALLOC"; }
+test_bad_rela_ragged() { bad rela-ragged "is not a multiple of its entry size 24"; }
+test_bad_rel_section() { bad rel-section "SHT_REL relocations are not supported"; }
+test_bad_rela_info_0() { bad rela-info-0 "relocates section [0]"; }
+test_bad_pc32_overflow() { bad pc32-overflow "R_X86_64_PC32 does not reach"; }
 
 # every KIND of forge-payload.sh --list-bad has its test above
 test_every_bad_kind_is_covered() {

@@ -86,6 +86,26 @@ test_revert_loaded_not_applied() {
 	assert_loaded "zz-base:APPLIED mm-middle:APPLIED"
 }
 
+# issue 10 item 6: revert NAME failed on its second step (aa-top reverted,
+# mm-middle not); run again, it finishes the job: nothing above NAME stays
+test_failed_revert_rerun_finishes_the_job() {
+	XEN_HOTPATCH_SIM_FAIL=revert:mm-middle:EINVAL:async xhp revert mm-middle
+	assert_rc 1
+	assert_err_line "revert mm-middle failed: EINVAL" "applied now, bottom first: zz-base mm-middle"
+	assert_loaded "zz-base:APPLIED mm-middle:APPLIED aa-top:CHECKED"
+	xhp revert mm-middle
+	assert_rc 0
+	assert_loaded "zz-base:APPLIED"
+	# and again after the revert itself went through but the unload did not
+	apply_ok
+	XEN_HOTPATCH_SIM_FAIL=unload:mm-middle:EBUSY xhp revert mm-middle
+	assert_rc 2
+	assert_loaded "zz-base:APPLIED mm-middle:CHECKED"
+	xhp revert mm-middle
+	assert_rc 0
+	assert_loaded "zz-base:APPLIED"
+}
+
 test_revert_needs_a_name() {
 	xhp revert
 	assert_rc 1

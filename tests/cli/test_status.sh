@@ -90,7 +90,7 @@ test_problems_are_listed() {
 	assert_rc 1
 	xhp status
 	assert_rc 3
-	assert_out_has "problems:" "orphan: orphan is an orphan" "cycle: "
+	assert_out_has "problems:" "  orphan is an orphan" "  cycle: "
 	xhp --json status
 	assert_json_out '[.problems[].kind] | sort | join(" ")' "cycle orphan"
 }
@@ -135,6 +135,54 @@ test_other_hypervisor_after_reboot() {
 	assert_rc 0
 	assert_out_has "hypervisor $OTHER_XEN_ID" "installed for other hypervisors" "$XEN_ID: 1 payload"
 }
+
+# ---- golden files: the whole human-readable status --------------------------
+
+test_golden_empty() {
+	xhp status
+	assert_rc 0
+	assert_golden status/empty
+}
+
+test_golden_in_sync() {
+	policy "independent = indep"
+	put zz-base mm-middle aa-top indep
+	apply_ok
+	xhp status
+	assert_rc 0
+	assert_golden status/in-sync
+}
+
+# every section at once: applied (one no longer installed), loaded but not
+# applied, pending, blocked, left out above a blocked one, other
+# hypervisors, quarantine, problems
+test_golden_out_of_sync() {
+	put zz-base mm-middle unsafe
+	policy "independent = unsafe"
+	apply_ok
+	rm_payload unsafe
+	XEN_HOTPATCH_SIM_FAIL=unload:unsafe:EBUSY xhp apply
+	rm_payload mm-middle
+	put aa-top br-v1 br-nover orphan for-other-xen
+	mkdir -p "$R/usr/lib/xen-hotpatch/$OTHER_XEN_ID"
+	mv "$PD/for-other-xen.livepatch" "$R/usr/lib/xen-hotpatch/$OTHER_XEN_ID/"
+	put cum-v3 on-cum3
+	policy "blocked = cum-v3"
+	mkdir -p "$R/var/lib/xen-hotpatch/quarantine"
+	printf 'indep\nits apply in boot 1 was not seen to complete\n' >"$R/var/lib/xen-hotpatch/quarantine/$INDEP_ID"
+	put indep
+	xhp status
+	assert_rc 3
+	assert_golden status/out-of-sync
+}
+
+test_golden_foreign() {
+	foreign_setup
+	xhp status
+	assert_rc 3
+	assert_golden status/foreign
+}
+
 
 # shellcheck disable=SC1091
 . shunit2

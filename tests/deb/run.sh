@@ -6,8 +6,9 @@
 # `make deb` builds, installed with apt into debootstrap roots, on the
 # simulated hypervisor kept inside each root.
 #
-#  - `make deb` builds xen-hotpatch, -sim, -dracut, -initramfs-tools and
-#    dh-xen-hotpatch from `make dist`; lintian finds no error and no warning
+#  - `make deb` builds xen-hotpatch, -sim, -dracut, -initramfs-tools,
+#    dh-xen-hotpatch, python3-xen-hotpatch and xen-hotpatch-ansible from
+#    `make dist`; lintian finds no error and no warning
 #    (the waived ones carry their reasons in debian/*.lintian-overrides);
 #    every command has its manual page; xen-hotpatch-sim needs no Xen library.
 #  - Payloads forged by tests/fixtures/ are packaged by the real
@@ -735,6 +736,50 @@ if new_root devel auto && publish "$TOOL_DEB" "$DH_DEB"; then
 	t "installed xen-hotpatch-mkpkg --deb (installed add-on, dh-sequence-xen-hotpatch) makes the payload package" check_e_mkpkg
 else
 	ko "group E: root setup"
+fi
+deb_root_done "$R"
+
+# ---- group F: the Python bindings and the Ansible collection ------------------------
+say "group F: python3-xen-hotpatch installed in a root (policy always)"
+PY_DEB=$(deb_of python3-xen-hotpatch "$(dpkg --print-architecture)")
+ANSIBLE_DEB=$(deb_of xen-hotpatch-ansible all)
+check_ansible_package() {
+	local c=/usr/share/ansible/collections/ansible_collections/xen/hotpatch m
+	for m in xen_hotpatch xen_hotpatch_info; do
+		if ! dpkg-deb -c "$ANSIBLE_DEB" | grep -q " \\.$c/plugins/modules/$m.py\$" ||
+			! dpkg-deb -c "$ANSIBLE_DEB" | grep -q " \\./usr/share/ansible/plugins/modules/$m.py -> "; then
+			echo "xen-hotpatch-ansible: no module $m, or no link to it"
+			return 1
+		fi
+	done
+	dpkg-deb -c "$ANSIBLE_DEB" | grep -q " \\.$c/plugins/module_utils/xen_hotpatch.py\$" &&
+		dpkg-deb -f "$ANSIBLE_DEB" Depends | grep -q 'ansible-core'
+}
+t "xen-hotpatch-ansible: the collection xen.hotpatch, its modules linked for short names" check_ansible_package
+if new_root python always && publish "$TOOL_DEB" "$SIM_DEB" "$PY_DEB" "$(pdeb xen-hotpatch-zz-base 1)" \
+	"$(pdeb xen-hotpatch-mm-middle 1)"; then
+	apt_step install-python install --no-install-recommends python3-xen-hotpatch xen-hotpatch \
+		xen-hotpatch-mm-middle
+	check_f_python() {
+		apt_ok || return 1
+		in_root "$R" xen-hotpatch --json status > "$L/status-cli.json" 2>&1
+		# Debian's python3 in the root: the v6 calls on the root's simulated
+		# hypervisor, and the project's layer against the CLI's JSON
+		in_root "$R" python3 -c '
+import json, sys, xen_hotpatch as xh
+hv = xh.Hypervisor("sim:/var/lib/xen-hotpatch-sim")
+names = [e["name"] for e in hv.livepatch_list()]
+assert names == ["zz-base", "mm-middle"], names
+assert all(e["state"] == xh.LIVEPATCH_STATE_APPLIED for e in hv.livepatch_list())
+assert xh.status() == json.load(open("/dev/stdin")), "status() differs from the CLI"
+assert xh.plan()["steps"] == []
+print("ok", hv.build_id)
+' < "$L/status-cli.json" > "$L/python.log" 2>&1 || { cat "$L/python.log"; return 1; }
+		has "$L/python.log" "^ok $H\$"
+	}
+	t "python3-xen-hotpatch: Debian's python3 imports it in a root; v6 calls and status() there" check_f_python
+else
+	ko "group F: root setup"
 fi
 deb_root_done "$R"
 

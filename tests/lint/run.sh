@@ -92,6 +92,10 @@ if [ -x "$tool" ] && [ -x "$sim" ]; then
 else
 	ko "the plain build's $tool and $sim (make all) for the manual page checks"
 fi
+opts=$(scripts/xen-hotpatch-build payload --help | grep -oE -- '(^| |\[)--?[a-z][a-z-]*' | tr -d ' [' | sort -u)
+# shellcheck disable=SC2086
+t "man/xen-hotpatch-build-payload.1.pod names every option of xen-hotpatch-build payload --help" \
+	man_covers man/xen-hotpatch-build-payload.1.pod $opts
 opts=$(scripts/xen-hotpatch-mkpkg --help | grep -oE -- '(^| |\()--[a-z][a-z-]*' | tr -d ' (' | sort -u)
 # shellcheck disable=SC2086
 t "man/xen-hotpatch-mkpkg.1.pod names every option of xen-hotpatch-mkpkg --help" \

@@ -36,10 +36,16 @@ bench_b1() {
 		mkdir -p "$_d"
 		cp "$PAY"/bench/rx-b*.livepatch "$_d/"
 		_t0=$(ms)
-		"$XHP" apply >/dev/null 2>&1
+		"$XHP" -v apply >/tmp/apply.out 2>&1
 		_rc=$?
 		_t1=$(ms)
 		info tool-apply-ms "round=$_r total=$((_t1 - _t0)) rc=$_rc applied=[$(lp_applied)]"
+		# -v: each step's time; the rest is process start, session and plan
+		info tool-phases "round=$_r $(awk -v total=$((_t1 - _t0)) '
+			/ \.\.\. done \(/ { t = $(NF - 1); sub(/^\(/, "", t) }
+			/^upload .* \.\.\. done \(/ { u += t; nu++ }
+			/^apply .* \.\.\. done \(/ { a += t; na++; w = w sprintf("%.1f,", t) }
+			END { printf "start=%.1f uploads=%.1f applies=%.1f waits=%s", total - u - a, u, a, w }' /tmp/apply.out)"
 		if [ $_r -lt $BENCH_ROUNDS ]; then
 			"$XHP" revert rx-b1 >/dev/null 2>&1
 		fi

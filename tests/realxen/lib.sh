@@ -254,6 +254,36 @@ rx_prepare_base() {
 #                             without patching: Xen panics applying it (a
 #                             host that dies in the middle of an apply)
 #   rx-b1 .. rx-b6            the bench chain
+# and for fidelity-late.steps (reader cases, hooks, REPLACE's partial
+# outcomes; tests/fixtures/forge-payload.sh --bad/--odd/--hook-rc):
+#   rx-ragged rx-pc32 rx-altout rx-altrep   refused (EINVAL, EOVERFLOW)
+#   rx-odd-*                  unusual ELF shapes Xen accepts
+#   rx-expok rx-expbad        cumulative, expectation right / wrong
+#   rx-veto                   pre-apply hook returns -EPERM
+#   rx-veto1                  pre-revert hook returns -EPERM on its first call
+#   rx-apfail                 cumulative, apply action hook returns -EINVAL
+#   rx-rvfail <- rx-rvtop     revert action hook of rx-rvfail returns -EINVAL
+rx_forge_late() {
+	local dir=$1 x=$RX_XEN_ID forge=$RX_TOP/tests/fixtures/forge-payload.sh k
+	for k in ragged:rela-ragged pc32:pc32-overflow altout:alt-outside-text \
+		altrep:alt-repl-outside; do
+		"$forge" -o "$dir/rx-${k%%:*}.livepatch" --xen-id "$x" --bad "${k#*:}" >/dev/null || return 1
+	done
+	for k in shent:shentsize-80 sym32:symtab-entsize-32 rela32:rela-entsize-32 \
+		erela:empty-rela erel:empty-rel hookna:hook-not-alloc alt:alt-good; do
+		"$forge" -o "$dir/rx-odd-${k%%:*}.livepatch" --xen-id "$x" --odd "${k#*:}" >/dev/null || return 1
+	done
+	# the first bytes of Debian's xen_extra_version: lea 0x...(%rip),%rax
+	"$forge" -o "$dir/rx-expok.livepatch" --xen-id "$x" --string -xhp-expok --expect 488d05 >/dev/null &&
+		"$forge" -o "$dir/rx-expbad.livepatch" --xen-id "$x" --string -xhp-expbad --expect 9090 >/dev/null &&
+		"$forge" -o "$dir/rx-veto.livepatch" --xen-id "$x" --hook-rc preapply=-1 >/dev/null &&
+		"$forge" -o "$dir/rx-veto1.livepatch" --xen-id "$x" --hook-rc prerevert=-1:once >/dev/null &&
+		"$forge" -o "$dir/rx-apfail.livepatch" --xen-id "$x" --hook-rc apply=-22 >/dev/null &&
+		"$forge" -o "$dir/rx-rvfail.livepatch" --xen-id "$x" --hook-rc revert=-22 >/dev/null &&
+		"$forge" -o "$dir/rx-rvtop.livepatch" --xen-id "$x" --depends-file "$dir/rx-rvfail.livepatch" \
+			--string -xhp-rvtop >/dev/null
+}
+
 rx_forge() {
 	local dir=$1 forge=$RX_TOP/tests/fixtures/forge-payload.sh
 	[ -x "$forge" ] || { rx_die "missing tests/fixtures/forge-payload.sh"; return 1; }
@@ -300,6 +330,7 @@ rx_forge() {
 				--depends-id "$prev" --string "-xhp-b$n") || return 1
 			prev=$id
 		done
+		rx_forge_late "$dir" || return 1
 		echo "RX_XEN_ID=$x"
 	} >"$dir/ids.env.tmp" && mv "$dir/ids.env.tmp" "$dir/ids.env"
 }
@@ -336,6 +367,7 @@ rx_root_init() {
 	install -m 0644 "$RX_HERE/scenarios.sh" "$r/xhp-rx/bin/scenarios.sh"
 	install -m 0644 "$RX_HERE/boot-stages.sh" "$r/xhp-rx/bin/boot-stages.sh"
 	install -m 0644 "$RX_HERE/fidelity.steps" "$r/xhp-rx/bin/fidelity.steps"
+	install -m 0644 "$RX_HERE/fidelity-late.steps" "$r/xhp-rx/bin/fidelity-late.steps"
 	install -m 0755 "$RX_HERE/tool-steps.sh" "$r/xhp-rx/bin/tool-steps.sh"
 	cp -r "$RX_PAYLOADS" "$r/xhp-rx/payloads"
 	if [ -n "${RX_STEPS_BIN:-}" ] && [ -x "$RX_STEPS_BIN" ]; then

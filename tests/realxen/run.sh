@@ -190,32 +190,71 @@ rx_collect() {
 	done <<<"$res"
 }
 
-# The same steps on the simulated hypervisor; compare step by step.
-rx_fidelity() {
-	local real=$RX_LOGS/fidelity-xen.out sim=$RX_LOGS/fidelity-sim.out d
-	rx_read "$IMG" /xhp-rx/results/fidelity-xen.out >"$real"
+# The booted Xen's xen-syms, from xen-hypervisor-4.17-amd64-dbg of the same
+# version (cached): the simulated hypervisor then has Xen's symbol table and
+# code. RX_XEN_SYMS, or "" with the reason in RX_XEN_SYMS_WHY.
+rx_xen_syms() {
+	local d=$RX_CACHE/xen-syms-$RX_XEN_VER f id
+	f=$d/usr/lib/debug/boot/xen-syms-4.17-amd64
+	RX_XEN_SYMS="" RX_XEN_SYMS_WHY=""
+	if [ ! -s "$f" ]; then
+		rm -rf "$d.tmp"
+		mkdir -p "$d.tmp"
+		if ! (cd "$d.tmp" && rx_apt download "xen-hypervisor-4.17-amd64-dbg=$RX_XEN_VER") >"$d.tmp/log" 2>&1 ||
+			! dpkg-deb -x "$d.tmp"/xen-hypervisor-4.17-amd64-dbg_*.deb "$d.tmp"; then
+			RX_XEN_SYMS_WHY="apt-get download xen-hypervisor-4.17-amd64-dbg=$RX_XEN_VER failed: $(tail -n 1 "$d.tmp/log")"
+			rm -rf "$d.tmp"
+			return 1
+		fi
+		rm -rf "$d"
+		mv "$d.tmp" "$d"
+	fi
+	id=$(readelf -n "$f" 2>/dev/null | sed -n 's/^ *Build ID: *\([0-9a-f]*\)$/\1/p' | head -n 1)
+	if [ "$id" != "$RX_XEN_ID" ]; then
+		RX_XEN_SYMS_WHY="$f has build-id '$id', the booted Xen $RX_XEN_ID"
+		return 1
+	fi
+	RX_XEN_SYMS=$f
+}
+
+# rx_compare NAME STEPS REAL-OUT: the same steps on a simulated hypervisor
+# initialised with Xen's xen-syms (its "# sim-fail:" line injected), compared
+# step by step with the real hypervisor's output.
+rx_compare() {
+	local name=$1 steps=$2 real=$RX_LOGS/$3 sim=$RX_LOGS/${3%-xen.out}-sim.out d diffs n fail
+	rx_read "$IMG" "/xhp-rx/results/$3" >"$real"
 	if ! grep -q '^step ' "$real"; then
-		bad fidelity "no step output from the real hypervisor"
+		bad "$name" "no step output from the real hypervisor"
 		return
 	fi
+	if [ -z "${RX_XEN_SYMS+set}" ]; then
+		rx_xen_syms || true
+	fi
+	if [ -z "$RX_XEN_SYMS" ]; then
+		bad "$name" "blocked: no xen-syms for the simulated hypervisor: $RX_XEN_SYMS_WHY"
+		return
+	fi
+	fail=$(sed -n 's/^# sim-fail: *//p' "$steps" | head -n 1)
 	d=$(mktemp -d)
-	if ! "$RX_TOP/build/xen-hotpatch-sim" "$d/sim" init --build-id "$RX_XEN_ID" >/dev/null ||
-		! "$RX_STEPS_BIN" --backend "sim:$d/sim" --dir "$RX_PAYLOADS" "$RX_HERE/fidelity.steps" >"$sim" 2>&1; then
-		bad fidelity "the steps did not run on the simulated hypervisor: $(tail -n 2 "$sim")"
+	if ! "$RX_TOP/build/xen-hotpatch-sim" "$d/sim" init --xen-syms "$RX_XEN_SYMS" >/dev/null ||
+		! XEN_HOTPATCH_SIM_FAIL=$fail "$RX_STEPS_BIN" --backend "sim:$d/sim" --dir "$RX_PAYLOADS" \
+			"$steps" >"$sim" 2>&1; then
+		bad "$name" "the steps did not run on the simulated hypervisor: $(tail -n 2 "$sim")"
 		rm -rf "$d"
 		return
 	fi
 	rm -rf "$d"
-	local diffs n
 	n=$(grep -c '^step ' "$real")
 	diffs=$(diff <(grep '^step ' "$real") <(grep '^step ' "$sim") | grep '^[<>]')
 	if [ -z "$diffs" ]; then
-		ok fidelity "$n steps: the simulated hypervisor gave the same return codes and states as Xen $RX_XEN_VER"
+		ok "$name" "$n steps: the simulated hypervisor (with Xen's xen-syms) gave the same return codes and states as Xen $RX_XEN_VER"
 	else
-		bad fidelity "the simulated hypervisor differs from the real one (< real Xen, > simulated):"
+		bad "$name" "the simulated hypervisor differs from the real one (< real Xen, > simulated):"
 		printf '%s\n' "$diffs" | sed 's/^/    /'
 	fi
 }
+
+rx_fidelity() { rx_compare fidelity "$RX_HERE/fidelity.steps" fidelity-xen.out; }
 
 # The tool-level sequence on the simulated hypervisor; compare step by step.
 rx_tool_fidelity() {
@@ -227,6 +266,7 @@ rx_tool_fidelity() {
 	fi
 	d=$(mktemp -d)
 	"$RX_TOP/build/xen-hotpatch-sim" "$d/sim" init --build-id "$RX_XEN_ID" >/dev/null &&
+		XEN_HOTPATCH_SIM_FAIL=$(sed -n 's/^# sim-fail: *//p' "$RX_HERE/tool-steps.sh" | head -n 1) \
 		XEN_HOTPATCH_RUN_DIR=$d/run "$RX_HERE/tool-steps.sh" "$RX_PAYLOADS" "$RX_XEN_ID" "$d/root" \
 			"$RX_TOP/build/xen-hotpatch" --backend "sim:$d/sim" >"$sim" 2>&1
 	rm -rf "$d"
@@ -271,7 +311,7 @@ boot_it_stages() {
 		initramfs_check s4 it-hook-says-quarantined "the init-bottom script's log names rx-crash quarantined" \
 			'rx-crash.*quarantin|quarantin.*rx-crash'
 		initramfs_check s4 it-hook-reapplied "the tool's apply lines, through the init-bottom script" \
-			'apply rx-r1 \.\.\. '
+			'apply rx-r1([^0-9A-Za-z._-]|$)'
 	fi
 }
 
@@ -305,6 +345,8 @@ if [ "$RX_MODE" != none ]; then
 		else
 			bad s2/xen-log-replace "no 'rx-cum finished REPLACE with rc=0' in the Xen log"
 		fi
+		[ "$RX_HAVE_STEPS" != 1 ] ||
+			rx_compare fidelity-late "$RX_HERE/fidelity-late.steps" fidelity-late-xen.out
 	fi
 	if [ -n "$IT_INITRD" ]; then
 		boot_it_stages

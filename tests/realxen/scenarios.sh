@@ -378,6 +378,7 @@ stage_s2() {
 	[ "$RX_MODE" = none ] || sc_reapplied
 	[ "$RX_MODE" = none ] || sc_upgrade_cumulative
 	if [ "$RX_HAVE_RPMS" = 1 ]; then sc_dnf_install; fi
+	[ "$RX_HAVE_STEPS" != 1 ] || sc_fidelity_late
 }
 
 # ---- stage s3: xen_hotpatch=0 -------------------------------------------------
@@ -408,6 +409,18 @@ sc_killswitch() {
 	else
 		expect_stack killswitch-manual-apply rx-cum -xhp-cum
 	fi
+}
+
+# The late fidelity sequence (fidelity-late.steps), last of stage s2 (the
+# next stage boots afresh): it leaves a payload that cannot be reverted.
+# run.sh replays it on the simulated one.
+sc_fidelity_late() {
+	lp_clear
+	_out=/xhp-rx/results/fidelity-late-xen.out
+	/xhp-rx/bin/xhp-steps --backend xen --dir "$PAY" /xhp-rx/bin/fidelity-late.steps >"$_out" 2>&1
+	_rc=$?
+	say "late fidelity steps on the real hypervisor: rc=$_rc, $(grep -c '^step' "$_out") steps"
+	check fidelity-late-real-ran "xhp-steps --backend xen rc=$_rc (output in fidelity-late-xen.out)" [ $_rc = 0 ]
 }
 
 stage_s3() {

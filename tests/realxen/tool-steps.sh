@@ -10,6 +10,9 @@
 #   tool-steps.sh PAYLOAD-DIR XEN-ID ROOT TOOL [TOOL-OPTION...]
 # TOOL runs as: TOOL [TOOL-OPTION...] --root ROOT VERB. The caller points
 # XEN_HOTPATCH_RUN_DIR at a fresh directory. POSIX sh; python3 reads JSON.
+# What rx-veto's pre-apply hook does (return -EPERM) is told to the simulated
+# hypervisor by run.sh from this line:
+# sim-fail: preapply:rx-veto:EPERM
 set -u
 pay=$1 xen=$2 root=$3
 shift 3
@@ -73,4 +76,14 @@ step "revert rx-r1" "$@"
 step "apply" "$@"
 step "revert rx-cum" "$@"
 remove rx-cum rx-r1
+step "apply" "$@"
+# an ELF shape no toolchain writes but Xen accepts (80-byte section headers)
+install rx-odd-shent
+step "apply" "$@"
+remove rx-odd-shent
+step "apply" "$@"
+# a pre-apply hook that vetoes: nothing applied, the upload taken back
+install rx-veto
+step "apply" "$@"
+remove rx-veto
 step "apply" "$@"

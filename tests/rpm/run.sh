@@ -4,8 +4,8 @@
 # rpm; the real xen-hotpatch tool, packaged by `make rpm` and installed into test
 # roots, on the simulated hypervisor kept inside each root.
 #
-#  - `make rpm` builds xen-hotpatch, -sim, -dracut and -rpm-macros from `make
-#    dist`; rpmlint (spec/xen-hotpatch.rpmlintrc, spec/payload.rpmlintrc) finds
+#  - `make rpm` builds xen-hotpatch, -sim, -dracut, -rpm-macros,
+#    python3-xen-hotpatch and xen-hotpatch-ansible from `make dist`; rpmlint (spec/xen-hotpatch.rpmlintrc, spec/payload.rpmlintrc) finds
 #    no error; every command has its manual page; xen-hotpatch-sim needs no
 #    Xen library; the unit's scriptlets are the %systemd_* macros.
 #  - Payloads forged by tests/fixtures/forge-payload.sh are packaged by the real
@@ -109,8 +109,11 @@ simrpm=$(first "$rpmtop"/RPMS/*/xen-hotpatch-sim-"$version"-*.x86_64.rpm)
 dracutrpm=$(first "$rpmtop"/RPMS/noarch/xen-hotpatch-dracut-"$version"-*.noarch.rpm)
 macrosrpm=$(first "$rpmtop"/RPMS/noarch/xen-hotpatch-rpm-macros-"$version"-*.noarch.rpm)
 srpm=$(first "$rpmtop"/SRPMS/xen-hotpatch-"$version"-*.src.rpm)
-if [ -z "$toolrpm" ] || [ -z "$simrpm" ] || [ -z "$dracutrpm" ] || [ -z "$macrosrpm" ] || [ -z "$srpm" ]; then
-	fatal "make rpm: expected xen-hotpatch, -sim, -dracut, -rpm-macros and the SRPM in $rpmtop"
+pyrpm=$(first "$rpmtop"/RPMS/*/python3-xen-hotpatch-"$version"-*.x86_64.rpm)
+ansiblerpm=$(first "$rpmtop"/RPMS/noarch/xen-hotpatch-ansible-"$version"-*.noarch.rpm)
+if [ -z "$toolrpm" ] || [ -z "$simrpm" ] || [ -z "$dracutrpm" ] || [ -z "$macrosrpm" ] || [ -z "$srpm" ] ||
+	[ -z "$pyrpm" ] || [ -z "$ansiblerpm" ]; then
+	fatal "make rpm: expected xen-hotpatch, -sim, -dracut, -rpm-macros, python3-xen-hotpatch, -ansible and the SRPM in $rpmtop"
 fi
 
 check_tool_files() {
@@ -352,10 +355,43 @@ check_installed_macros() {
 t "installed xen-hotpatch-rpm-macros: its mkpkg, macros and generator build a payload package" \
 	check_installed_macros
 
+# The bindings from the RPM, unpacked, imported by the host's python3 (the
+# one they were built for) and driving a simulated hypervisor.
+check_python_rpm() {
+	local d=$work/python-rpm sp
+	rm -rf "$d" && mkdir -p "$d" || return 1
+	(cd "$d" && rpm2cpio "$pyrpm" | cpio -idm --quiet) || return 1
+	sp=$(dirname "$(find "$d" -name '_xen_hotpatch*.so' | head -n 1)") || return 1
+	if [ ! -f "$sp/__init__.pyi" ] || [ ! -f "$sp/py.typed" ]; then
+		echo "no type stubs in $sp"
+		return 1
+	fi
+	rpm -qp -R "$pyrpm" | grep -q '^python(abi) = ' || { echo "no python(abi) requirement"; return 1; }
+	"$simctl" "$d/sim" init --build-id "$H" > /dev/null || return 1
+	PYTHONPATH=$(dirname "$sp") /usr/bin/python3 -c '
+import sys, xen_hotpatch as xh
+hv = xh.Hypervisor("sim:" + sys.argv[1])
+assert hv.build_id == sys.argv[2] and hv.livepatch_list() == []
+' "$d/sim" "$H"
+}
+t "python3-xen-hotpatch: the module from the RPM, with its stubs, imports and drives a simulated hypervisor" \
+	check_python_rpm
+check_ansible_rpm() {
+	local l m c=/usr/share/ansible/collections/ansible_collections/xen/hotpatch
+	l=$(rpm -qp -l "$ansiblerpm")
+	for m in xen_hotpatch xen_hotpatch_info; do
+		if ! has "$l" "$c/plugins/modules/$m.py" || ! has "$l" "/usr/share/ansible/plugins/modules/$m.py"; then
+			return 1
+		fi
+	done
+	has "$l" "$c/plugins/module_utils/xen_hotpatch.py" && rpm -qp -R "$ansiblerpm" | grep -q 'ansible-core'
+}
+t "xen-hotpatch-ansible: the collection xen.hotpatch, its modules linked for short names" check_ansible_rpm
+
 # no_errors LOG: rpmlint's output has no error line
 no_errors() { ! grep -E '(^|: )E: ' "$1"; }
-rpmlint -r "$top/spec/xen-hotpatch.rpmlintrc" "$toolrpm" "$simrpm" "$dracutrpm" "$macrosrpm" "$srpm" \
-	> "$work/log/rpmlint-tool.log" 2>&1
+rpmlint -r "$top/spec/xen-hotpatch.rpmlintrc" "$toolrpm" "$simrpm" "$dracutrpm" "$macrosrpm" "$pyrpm" \
+	"$ansiblerpm" "$srpm" > "$work/log/rpmlint-tool.log" 2>&1
 t "rpmlint: the tool's packages and SRPM have no error ($(tail -n 1 "$work/log/rpmlint-tool.log" | sed 's/^ *//; s/;.*//'))" \
 	no_errors "$work/log/rpmlint-tool.log"
 rpmlint -r "$top/spec/payload.rpmlintrc" "$R"/*/*.rpm > "$work/log/rpmlint-payloads.log" 2>&1

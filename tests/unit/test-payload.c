@@ -196,6 +196,41 @@ static size_t add_section(struct img *m, const char *name, uint32_t type,
 	return shnum;
 }
 
+/* The section header table at stride n (> 64), appended; the helpers above
+ * assume 64-byte headers, so this is the last edit of a case. */
+static void restride_shdrs(struct img *m, size_t n)
+{
+	size_t shnum = eh(m)->e_shnum, i;
+	uint8_t *tab = calloc(shnum, n);
+	size_t off;
+
+	assert_non_null(tab);
+	for (i = 0; i < shnum; i++)
+		memcpy(tab + i * n, sh(m, i), sizeof(Elf64_Shdr));
+	off = append(m, tab, shnum * n);
+	free(tab);
+	eh(m)->e_shoff = off;
+	eh(m)->e_shentsize = (uint16_t)n;
+}
+
+/* A section's entries at stride n (> its entry size), appended. */
+static void restride_sec(struct img *m, const char *name, size_t n)
+{
+	Elf64_Shdr *s = sh(m, sec(m, name));
+	size_t old = s->sh_entsize, cnt = s->sh_size / old, k, off;
+	uint8_t *buf = calloc(cnt, n);
+
+	assert_non_null(buf);
+	for (k = 0; k < cnt; k++)
+		memcpy(buf + k * n, m->b + s->sh_offset + k * old, old);
+	off = append(m, buf, cnt * n);
+	free(buf);
+	s = sh(m, sec(m, name));
+	s->sh_offset = off;
+	s->sh_size = cnt * n;
+	s->sh_entsize = n;
+}
+
 /* Point a section at a fresh copy of d at the end of the file. */
 static void replace_data(struct img *m, const char *name, const void *d, size_t n)
 {
@@ -306,9 +341,10 @@ static void m_shstrndx_past(struct img *m) { eh(m)->e_shstrndx = eh(m)->e_shnum;
 static void m_shoff_past(struct img *m) { eh(m)->e_shoff = m->len; }
 static void m_shentsize32(struct img *m) { eh(m)->e_shentsize = 32; }
 static void m_cut_table(struct img *m) { m->len = eh(m)->e_shoff + 100; }
-static void m_shentsize80(struct img *m)
+static void m_shentsize80(struct img *m) { restride_shdrs(m, 80); }
+static void m_shentsize80_garbage(struct img *m)
 {
-	/* room for 80-byte entries: the table only has to fit in the file */
+	/* the 64-byte table read at stride 80: Xen reads garbage headers */
 	eh(m)->e_shentsize = 80;
 	append(m, NULL, eh(m)->e_shnum * 16u);
 }
@@ -338,7 +374,8 @@ static void m_symtab_empty(struct img *m) { sh(m, sec(m, ".symtab"))->sh_size = 
 static void m_symtab_entsize16(struct img *m) { sh(m, sec(m, ".symtab"))->sh_entsize = 16; }
 static void m_symtab_entsize0(struct img *m) { sh(m, sec(m, ".symtab"))->sh_entsize = 0; }
 static void m_symtab_ragged(struct img *m) { sh(m, sec(m, ".symtab"))->sh_size -= 4; }
-static void m_symtab_entsize48(struct img *m)
+static void m_symtab_entsize32(struct img *m) { restride_sec(m, ".symtab", 32); }
+static void m_symtab_entsize48_garbage(struct img *m)
 {
 	Elf64_Shdr *s = sh(m, sec(m, ".symtab"));
 
@@ -433,6 +470,43 @@ static void m_rela_nonalloc_target(struct img *m)
 }
 
 static void m_rela_ragged(struct img *m) { sh(m, sec(m, ".rela.livepatch.funcs"))->sh_size += 5; }
+static void m_rela_entsize32(struct img *m) { restride_sec(m, ".rela.livepatch.funcs", 32); }
+static void m_rel_entsize0(struct img *m) { m_rel(m); m_rela_entsize0(m); }
+static void m_rel_ragged(struct img *m) { m_rel(m); sh(m, sec(m, ".rela.livepatch.funcs"))->sh_entsize = 16; }
+static size_t add_empty_rel(struct img *m, uint32_t type, uint64_t entsize)
+{
+	size_t link = sec(m, ".symtab"), info = sec(m, ".livepatch.funcs");
+	size_t i = add_section(m, ".rela.xhp_empty", type, 0, NULL, 0);
+
+	sh(m, i)->sh_link = (uint32_t)link;
+	sh(m, i)->sh_info = (uint32_t)info;
+	sh(m, i)->sh_entsize = entsize;
+	return i;
+}
+static void m_empty_rela(struct img *m) { add_empty_rel(m, SHT_RELA, 0); }
+static void m_empty_rela_odd(struct img *m) { add_empty_rel(m, SHT_RELA, 7); }
+static void m_empty_rel(struct img *m) { add_empty_rel(m, SHT_REL, 0); }
+static void m_empty_rela_badlink(struct img *m) { sh(m, add_empty_rel(m, SHT_RELA, 0))->sh_link = 1; }
+static void m_rela_info0(struct img *m) { sh(m, sec(m, ".rela.livepatch.funcs"))->sh_info = 0; }
+static void m_pc32_far(struct img *m) { rela(m, ".rela.text.new_do_foo", 0)->r_addend = 0x7fffffff00000000ll; }
+static void m_pc32_abs(struct img *m)
+{
+	Elf64_Sym *s = sym(m, "do_bar");
+
+	s->st_shndx = SHN_ABS;
+	s->st_value = 0;
+}
+static void m_pc32_local_far(struct img *m)
+{
+	/* against a symbol of the payload, 4 GiB further: exact overflow */
+	Elf64_Rela *r = rela(m, ".rela.text.new_do_foo", 0);
+
+	r->r_info = ELF64_R_INFO(sym_index(m, "xhp_seed_helper"), R_X86_64_PC32);
+	r->r_addend = 0x100000000ll;
+}
+static void m_undef_noname(struct img *m) { sym(m, "do_bar")->st_name = 0; }
+static void m_old_addr_far(struct img *m) { put64(func_field(m, 0, 16, 8), 0x1000); }
+static void m_old_addr_xen(struct img *m) { put64(func_field(m, 0, 16, 8), 0xffff82d040201000ull); }
 static void m_symtab_unaligned(struct img *m)
 {
 	/* a copy of the symbol table at an odd file offset */
@@ -559,6 +633,7 @@ static void m_apply_16(struct img *m) { sh(m, sec(m, ".livepatch.hooks.apply"))-
 static void m_revert_4(struct img *m) { sh(m, sec(m, ".livepatch.hooks.revert"))->sh_size = 4; }
 static void m_revert_value(struct img *m) { put64(sdata(m, ".livepatch.hooks.revert", 0, 8), 0x1234); }
 static void m_hooks_noalloc(struct img *m) { sh(m, sec(m, ".livepatch.hooks.postrevert"))->sh_flags &= ~(uint64_t)SHF_ALLOC; }
+static void m_load_hooks_noalloc(struct img *m) { sh(m, sec(m, ".livepatch.hooks.load"))->sh_flags &= ~(uint64_t)SHF_ALLOC; }
 static void m_hooks_plus_funcs(struct img *m)
 {
 	/* a funcs section made of zeros: version 0 */
@@ -622,6 +697,14 @@ static void m_ex_table_4(struct img *m) { add_section(m, ".ex_table", SHT_PROGBI
 static void m_alt_13(struct img *m) { add_section(m, ".altinstructions", SHT_PROGBITS, SHF_ALLOC, NULL, 13); }
 static void m_alt_norepl(struct img *m) { add_section(m, ".altinstructions", SHT_PROGBITS, SHF_ALLOC, NULL, 14); }
 static void m_alt_empty(struct img *m) { add_section(m, ".altinstructions", SHT_PROGBITS, SHF_ALLOC, NULL, 0); }
+static void m_alt_self(struct img *m)
+{
+	/* orig_offset 0: the original code would be the entry itself (RO) */
+	static const uint8_t alt[14] = { [10] = 1, [11] = 1 };
+
+	add_section(m, ".altinstr_replacement", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, NULL, 4);
+	add_section(m, ".altinstructions", SHT_PROGBITS, SHF_ALLOC, alt, 14);
+}
 static void m_alt_notext(struct img *m)
 {
 	sh(m, sec(m, ".text.new_do_foo"))->sh_size = 0;
@@ -833,6 +916,14 @@ static void c_rsv(struct img *m, const struct xhp_payload *p)
 	assert_int_equal(p->funcs[1].expect_len, 5);
 }
 
+static void c_postrevert_absent(struct img *m, const struct xhp_payload *p)
+{
+	(void)m;
+	assert_true(p->hooks_present & (1u << XHP_HOOK_POSTREVERT));
+	assert_false(p->hooks_enabled & (1u << XHP_HOOK_POSTREVERT));
+	assert_true(p->hooks_enabled & (1u << XHP_HOOK_PREAPPLY));
+}
+
 static void c_revert_enabled(struct img *m, const struct xhp_payload *p)
 {
 	(void)m;
@@ -886,8 +977,8 @@ static const struct tcase cases[] = {
 	OK("good-funcs", FUNCS, NULL, c_funcs),
 	OK("good-hooks", HOOKS, NULL, c_hooks),
 	OK("good-data", DATA, NULL, c_data),
-	BAD("corpus-v1", "bad-v1.livepatch", NULL, -EOPNOTSUPP,
-	    ".livepatch.funcs: payload version 1 (Xen <= 4.13) not supported by Xen 4.17"),
+	BAD("corpus-v1", "bad-v1.livepatch", NULL, -EINVAL,
+	    ".livepatch.funcs: size 64 is not a multiple of 104 (64-byte version 1 entries: Xen <= 4.13)"),
 	BAD("corpus-nothing", "bad-nothing.livepatch", NULL, -EINVAL,
 	    "nothing to patch: no .livepatch.funcs and no .livepatch.hooks.* section"),
 	BAD("corpus-reloc32s", "bad-reloc32s.livepatch", NULL, -EOPNOTSUPP,
@@ -921,8 +1012,8 @@ static const struct tcase cases[] = {
 	BAD("shoff-past", FUNCS, m_shoff_past, -EINVAL, "truncated: section header table at offset"),
 	BAD("shentsize-32", FUNCS, m_shentsize32, -EINVAL, "section header size 32, expected 64"),
 	BAD("table-cut", FUNCS, m_cut_table, -EINVAL, "truncated: section header table ends at"),
-	BAD("shentsize-80", FUNCS, m_shentsize80, -EOPNOTSUPP,
-	    "section header size 80: this tool reads 64-byte section headers"),
+	OK("shentsize-80", FUNCS, m_shentsize80, c_funcs),
+	BAD("shentsize-80-misread", FUNCS, m_shentsize80_garbage, -EINVAL, "overlaps the ELF header"),
 
 	/* section table */
 	BAD("offset-in-header", FUNCS, m_off_in_header, -EINVAL, "section [6]: data at offset 16 overlaps the ELF header"),
@@ -938,10 +1029,11 @@ static const struct tcase cases[] = {
 	BAD("symtab-link-past", FUNCS, m_symtab_link_past, -EINVAL, "symbol table: string table index 999 is past the 17 sections"),
 	BAD("no-symtab", FUNCS, m_no_symtab, -EINVAL, "no symbol table"),
 	BAD("symtab-empty", FUNCS, m_symtab_empty, -EINVAL, "symbol table is empty"),
-	BAD("symtab-entsize-16", FUNCS, m_symtab_entsize16, -EINVAL, "symbol table entry size 16, expected 24"),
-	BAD("symtab-entsize-0", FUNCS, m_symtab_entsize0, -EINVAL, "symbol table entry size 0, expected 24"),
+	BAD("symtab-entsize-16", FUNCS, m_symtab_entsize16, -EINVAL, "symbol table entry size 16, expected at least 24"),
+	BAD("symtab-entsize-0", FUNCS, m_symtab_entsize0, -EINVAL, "symbol table entry size 0, expected at least 24"),
 	BAD("symtab-ragged", FUNCS, m_symtab_ragged, -EINVAL, "symbol table size 380 is not a multiple of its entry size 24"),
-	BAD("symtab-entsize-48", FUNCS, m_symtab_entsize48, -EOPNOTSUPP, "this tool reads 24-byte symbols"),
+	OK("symtab-entsize-32", FUNCS, m_symtab_entsize32, c_funcs),
+	BAD("symtab-entsize-48-misread", FUNCS, m_symtab_entsize48_garbage, -EINVAL, "is past the 8 symbols"),
 	BAD("symtab-link-0", FUNCS, m_symtab_link0, -EINVAL, "symbol table has no string table"),
 	BAD("strtab-type", FUNCS, m_strtab_type, -EINVAL, "symbol string table [15]: type 1, expected SHT_STRTAB (3)"),
 	BAD("strtab-empty", FUNCS, m_strtab_empty, -EINVAL, "symbol string table [15] is empty"),
@@ -968,7 +1060,19 @@ static const struct tcase cases[] = {
 	/* relocations */
 	BAD("rela-link", FUNCS, m_rela_link, -EINVAL, ".rela.livepatch.funcs: linked to section [1], not the symbol table [14]"),
 	BAD("rel", FUNCS, m_rel, -EOPNOTSUPP, ".rela.livepatch.funcs: SHT_REL relocations are not supported by Xen (SHT_RELA only)"),
-	BAD("rela-entsize-0", FUNCS, m_rela_entsize0, -EINVAL, ".rela.livepatch.funcs: entry size 0, expected 24"),
+	BAD("rela-entsize-0", FUNCS, m_rela_entsize0, -EINVAL, ".rela.livepatch.funcs: entry size 0, expected at least 24"),
+	BAD("rel-entsize-0", FUNCS, m_rel_entsize0, -EINVAL, ".rela.livepatch.funcs: entry size 0, expected at least 16"),
+	BAD("rel-ragged", FUNCS, m_rel_ragged, -EINVAL, ".rela.livepatch.funcs: size 72 is not a multiple of its entry size 16"),
+	OK("rela-entsize-32", FUNCS, m_rela_entsize32, c_funcs),
+	OK("rela-empty", FUNCS, m_empty_rela, c_funcs),
+	OK("rela-empty-odd-entsize", FUNCS, m_empty_rela_odd, c_funcs),
+	OK("rel-empty", FUNCS, m_empty_rel, c_funcs),
+	BAD("rela-empty-bad-link", FUNCS, m_empty_rela_badlink, -EINVAL, ".rela.xhp_empty: linked to section [1], not the symbol table [14]"),
+	BAD("rela-info-0", FUNCS, m_rela_info0, -EINVAL, ".rela.livepatch.funcs: relocates section [0]"),
+	BAD("pc32-far-addend", FUNCS, m_pc32_far, -EOVERFLOW, ".rela.text.new_do_foo[0]: R_X86_64_P"),
+	BAD("pc32-absolute-0", FUNCS, m_pc32_abs, -EOVERFLOW, "does not reach do_bar"),
+	BAD("pc32-local-4gib", FUNCS, m_pc32_local_far, -EOVERFLOW, "does not reach xhp_seed_helper+4294967296"),
+	BAD("undefined-no-name", FUNCS, m_undef_noname, -ENOENT, "undefined symbol without a name"),
 	BAD("rela-stn-undef", FUNCS, m_rela_sym0, -EOPNOTSUPP, ".rela.livepatch.funcs[1]: relocation without a symbol (STN_UNDEF)"),
 	BAD("rela-sym-past", FUNCS, m_rela_sym_past, -EINVAL, ".rela.livepatch.funcs[1]: symbol index 4000 is past the 16 symbols"),
 	BAD("rela-type-32", FUNCS, m_rela_type32, -EOPNOTSUPP,
@@ -979,7 +1083,7 @@ static const struct tcase cases[] = {
 	BAD("rela-pc32-past", FUNCS, m_rela_pc32_past, -EINVAL, ".rela.text.new_do_foo[0]: offset 0xe is past section .text.new_do_foo (17 bytes)"),
 	BAD("rela-ignored-symbol", FUNCS, m_rela_ignored, -EINVAL,
 	    ".rela.livepatch.funcs[0]: relocation against non-allocated section .rodata.str1.1"),
-	OK("rela-ragged-tail-ignored", FUNCS, m_rela_ragged, c_funcs),
+	BAD("rela-ragged", FUNCS, m_rela_ragged, -EINVAL, ".rela.livepatch.funcs: size 77 is not a multiple of its entry size 24"),
 	OK("symtab-unaligned", FUNCS, m_symtab_unaligned, NULL),
 	OK("rela-bad-target-skipped", FUNCS, m_rela_info_past, NULL),
 	OK("rela-nonalloc-target-skipped", FUNCS, m_rela_nonalloc_target, NULL),
@@ -990,14 +1094,16 @@ static const struct tcase cases[] = {
 	BAD("missing-build-id", FUNCS, m_no_build_id, -EINVAL, "missing section .note.gnu.build-id"),
 	BAD("depends-empty", FUNCS, m_depends_empty, -EINVAL, "section .livepatch.depends is empty"),
 	BAD("xen-depends-not-alloc", FUNCS, m_xen_depends_noalloc, -EINVAL,
-	    "section .livepatch.xen_depends is not SHF_ALLOC: Xen 4.17 cannot read it"),
+	    "section .livepatch.xen_depends is not SHF_ALLOC: Xen 4.17 would read it through a NULL address"),
 
 	/* patching sections */
 	BAD("funcs-empty", FUNCS, m_funcs_empty, -EINVAL, "section .livepatch.funcs is empty"),
-	BAD("funcs-not-alloc", FUNCS, m_funcs_noalloc, -EINVAL, "section .livepatch.funcs is not SHF_ALLOC: Xen 4.17 cannot read it"),
+	BAD("funcs-not-alloc", FUNCS, m_funcs_noalloc, -EINVAL, "section .livepatch.funcs is not SHF_ALLOC: Xen 4.17 would read"),
 	BAD("nothing-to-patch", FUNCS, m_nothing, -EINVAL, "nothing to patch"),
 	BAD("hook-empty", HOOKS, m_hook_empty, -EINVAL, "section .livepatch.hooks.apply is empty"),
-	BAD("hook-not-alloc", HOOKS, m_hooks_noalloc, -EINVAL, "section .livepatch.hooks.postrevert is not SHF_ALLOC"),
+	OK("single-hook-not-alloc-absent", HOOKS, m_hooks_noalloc, c_postrevert_absent),
+	BAD("hook-array-not-alloc", HOOKS, m_load_hooks_noalloc, -EINVAL,
+	    "section .livepatch.hooks.load is not SHF_ALLOC: Xen 4.17 would call its hooks at a NULL address"),
 
 	/* functions */
 	BAD("funcs-size", FUNCS, m_funcs_200, -EINVAL, ".livepatch.funcs: size 200 is not a multiple of 104"),
@@ -1009,6 +1115,8 @@ static const struct tcase cases[] = {
 	BAD("func-nop-larger", FUNCS, m_nop_larger, -EINVAL, ".livepatch.funcs[1] (do_nop_me): NOP patch of 20 bytes is larger than old_size 16"),
 	BAD("func-jump-small", FUNCS, m_jump_small, -EINVAL, ".livepatch.funcs[0] (do_foo): old_size 4 is too small for a 5-byte jump"),
 	OK("func-jump-5", FUNCS, m_jump_5, NULL),
+	BAD("func-old-addr-far", FUNCS, m_old_addr_far, -EOVERFLOW, ".livepatch.funcs[0] (do_foo): the old function is out of reach of a jump"),
+	OK("func-old-addr-in-xen", FUNCS, m_old_addr_xen, NULL),
 	BAD("name-unterminated", FUNCS, m_name_unterminated, -EINVAL,
 	    ".livepatch.funcs[1]: name is not NUL-terminated inside section .rodata.str1.1"),
 	BAD("name-past", FUNCS, m_name_past, -EINVAL, ".livepatch.funcs[1]: name at offset 0x1000 is past section .rodata.str1.1 (17 bytes)"),
@@ -1055,9 +1163,10 @@ static const struct tcase cases[] = {
 	BAD("alt-no-replacement", FUNCS, m_alt_norepl, -EINVAL, ".altinstructions: no .altinstr_replacement section"),
 	BAD("alt-no-text", FUNCS, m_alt_notext, -EINVAL, ".altinstructions: alternatives but no executable section"),
 	OK("alt-empty", FUNCS, m_alt_empty, NULL),
+	BAD("alt-orig-outside-text", FUNCS, m_alt_self, -EINVAL, ".altinstructions[0]: the original code (1 bytes) is not inside the payload's text"),
 	BAD("modinfo-no-nul", FUNCS, m_modinfo_nonul, -EINVAL, ".modinfo: last byte is not NUL"),
 	BAD("modinfo-empty", FUNCS, m_modinfo_empty, -EINVAL, "section .modinfo is empty"),
-	BAD("modinfo-not-alloc", FUNCS, m_modinfo_noalloc, -EINVAL, "section .modinfo is not SHF_ALLOC: Xen 4.17 cannot read it"),
+	BAD("modinfo-not-alloc", FUNCS, m_modinfo_noalloc, -EINVAL, "section .modinfo is not SHF_ALLOC: Xen 4.17 would read"),
 	OK("modinfo-entries", FUNCS, m_modinfo_plain, c_modinfo_plain),
 
 	/* the payload's symbols */
@@ -1307,6 +1416,185 @@ static void forge_good(void **state)
 	free(dep);
 }
 
+/* ---- with the hypervisor's view (xhp_payload_upload_check) -------------- */
+
+/* A fake hypervisor: a symbol table, a loaded build-id, code bytes. */
+struct fake_hv {
+	const char *const *syms;	/* "name=hexaddr" */
+	const char *loaded_id;		/* hex, or NULL */
+	uint64_t endbr_at;		/* ENDBR64 there */
+};
+
+static int fake_lookup(void *ctx, const char *name, uint64_t *addr, const char **where)
+{
+	const struct fake_hv *f = ctx;
+	size_t n = strlen(name), i;
+
+	for (i = 0; f->syms && f->syms[i]; i++)
+		if (!strncmp(f->syms[i], name, n) && f->syms[i][n] == '=') {
+			*addr = strtoull(f->syms[i] + n + 1, NULL, 16);
+			*where = "the hypervisor";
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static const char *fake_id_loaded(void *ctx, const struct xhp_build_id *id)
+{
+	const struct fake_hv *f = ctx;
+	char h[XHP_BUILD_ID_HEX_SIZE];
+
+	return f->loaded_id && !strcmp(xhp_build_id_hex(id, h, sizeof(h)), f->loaded_id) ?
+	       "loaded-one" : NULL;
+}
+
+static int fake_code(void *ctx, uint64_t addr, uint8_t *buf, size_t n)
+{
+	const struct fake_hv *f = ctx;
+
+	memset(buf, 0x90, n);
+	if (addr == f->endbr_at && n >= 4)
+		memcpy(buf, "\xf3\x0f\x1e\xfa", 4);
+	return 0;
+}
+
+static int check_with(const char *file, void (*mutate)(struct img *), const struct fake_hv *f,
+		      const char *xen_hex, struct xhp_payload *p)
+{
+	struct img m = img_load(file);
+	struct xhp_build_id xen;
+	struct xhp_hv_view hv = { .xen_id = &xen, .ctx = (void *)f, .lookup = fake_lookup,
+				   .id_loaded = fake_id_loaded, .read_code = fake_code };
+	int rc;
+
+	assert_int_equal(xhp_build_id_from_hex(&xen, xen_hex), 0);
+	if (mutate)
+		mutate(&m);
+	rc = xhp_payload_upload_check(m.b, m.len, &hv, p, &last_err);
+	free(m.b);
+	if (rc == 0)
+		xhp_payload_free(p);
+	return rc;
+}
+
+static void expect_rc(int rc, int want, const char *msg)
+{
+	if (rc != want || (rc && !strstr(last_err.msg, msg)))
+		fail_msg("rc %d \"%s\", expected %d \"%s\"", rc, rc ? last_err.msg : "", want, msg);
+}
+
+static void m_old_size8(struct img *m) { put32(func_field(m, 0, 28, 4), 8); }
+static void m_old_size9(struct img *m) { put32(func_field(m, 0, 28, 4), 9); }
+
+static void upload_checks(void **state)
+{
+	static const char *const all[] = { "do_bar=ffff82d040300000", "do_foo=ffff82d040201000",
+					   "do_nop_me=ffff82d040202000", NULL };
+	static const char *const no_bar[] = { "do_foo=ffff82d040201000", "do_nop_me=ffff82d040202000", NULL };
+	static const char *const no_foo[] = { "do_bar=ffff82d040300000", "do_nop_me=ffff82d040202000", NULL };
+	static const char *const far_foo[] = { "do_bar=ffff82d040300000", "do_foo=1000",
+					       "do_nop_me=ffff82d040202000", NULL };
+	static const char *const clash[] = { "do_bar=ffff82d040300000", "do_foo=ffff82d040201000",
+					     "do_nop_me=ffff82d040202000", "xhp_seed_helper=ffff82d040400000", NULL };
+	struct fake_hv f = { all, NULL, 0 };
+	struct xhp_payload p;
+
+	(void)state;
+	expect_rc(check_with(FUNCS, NULL, &f, XEN_ID, &p), 0, "");
+	f.syms = no_bar;
+	expect_rc(check_with(FUNCS, NULL, &f, XEN_ID, &p), -ENOENT,
+		  "unknown symbol do_bar: not in the hypervisor's symbol table nor a new symbol of a loaded payload");
+	f.syms = no_foo;
+	expect_rc(check_with(FUNCS, NULL, &f, XEN_ID, &p), -ENOENT,
+		  ".livepatch.funcs[0] (do_foo): cannot resolve do_foo");
+	f.syms = far_foo;
+	expect_rc(check_with(FUNCS, NULL, &f, XEN_ID, &p), -EOVERFLOW, "out of reach of a jump");
+	f.syms = all;
+	f.endbr_at = 0xffff82d040201000ull;
+	expect_rc(check_with(FUNCS, m_old_size8, &f, XEN_ID, &p), -EINVAL,
+		  "old_size 8 is too small for a 5-byte jump after ENDBR64");
+	expect_rc(check_with(FUNCS, m_old_size9, &f, XEN_ID, &p), 0, "");
+	f.endbr_at = 0;
+	expect_rc(check_with(FUNCS, m_old_size8, &f, XEN_ID, &p), 0, "");
+	f.loaded_id = FUNCS_ID;
+	expect_rc(check_with(FUNCS, NULL, &f, XEN_ID, &p), -EEXIST,
+		  "build-id " FUNCS_ID " is already loaded as loaded-one");
+	f.loaded_id = NULL;
+	expect_rc(check_with(FUNCS, NULL, &f, FUNCS_ID, &p), -EINVAL,
+		  ".livepatch.xen_depends " XEN_ID " is not this hypervisor's build-id");
+	f.syms = clash;
+	expect_rc(check_with(FUNCS, NULL, &f, XEN_ID, &p), -EEXIST,
+		  "new symbol xhp_seed_helper is already defined by the hypervisor");
+}
+
+static void m_helper_common(struct img *m) { sym(m, "xhp_seed_helper")->st_shndx = SHN_COMMON; }
+
+/* When several checks fail, the first in Xen's order decides the errno. */
+static void upload_order(void **state)
+{
+	static const char *const no_bar[] = { "do_foo=ffff82d040201000", "do_nop_me=ffff82d040202000", NULL };
+	static const char *const clash[] = { "do_bar=ffff82d040300000", "do_foo=ffff82d040201000",
+					     "do_nop_me=ffff82d040202000", "xhp_seed_helper=ffff82d040400000", NULL };
+	struct fake_hv f = { no_bar, NULL, 0 };
+	struct xhp_payload p;
+	struct img m = img_load(FUNCS);
+	bool bar_first = sym_index(&m, "do_bar") < sym_index(&m, "xhp_seed_helper");
+
+	(void)state;
+	free(m.b);
+	/* symbols are resolved in table order */
+	expect_rc(check_with(FUNCS, m_helper_common, &f, XEN_ID, &p),
+		  bar_first ? -ENOENT : -EINVAL, bar_first ? "unknown symbol do_bar" : "common symbol");
+	/* the own build-id is compared before .livepatch.depends is parsed */
+	f.syms = clash;
+	f.loaded_id = FUNCS_ID;
+	expect_rc(check_with(FUNCS, m_depends_namesz3, &f, XEN_ID, &p), -EEXIST, "is already loaded");
+	/* xen_depends before the new symbols */
+	f.loaded_id = NULL;
+	expect_rc(check_with(FUNCS, NULL, &f, FUNCS_ID, &p), -EINVAL, "is not this hypervisor's build-id");
+	/* the functions before the build-id */
+	f.loaded_id = FUNCS_ID;
+	expect_rc(check_with(FUNCS, m_old_size0, &f, XEN_ID, &p), -EINVAL, "old_size is 0");
+}
+
+/* Unusual payloads Xen 4.17.7 accepts: the reader accepts them too, and
+ * reads the same functions and hooks as from their plain twin. */
+static void forge_odd(void **state)
+{
+	static const char *const odd[] = {
+		"shentsize-80", "symtab-entsize-32", "rela-entsize-32", "empty-rela",
+		"empty-rel", "hook-not-alloc", "alt-good",
+	};
+	size_t i;
+
+	if (forge_present(state))
+		skip();
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		char id[256], h[XHP_BUILD_ID_HEX_SIZE], args[64], *path;
+		struct xhp_payload p;
+		int rc;
+
+		snprintf(args, sizeof(args), "--odd %s", odd[i]);
+		path = forge("fg-odd", args, id, sizeof(id));
+		rc = xhp_payload_load(path, &p, NULL, NULL, &last_err);
+		if (rc)
+			fail_msg("forge --odd %s: rc %d \"%s\", expected 0", odd[i], rc, last_err.msg);
+		assert_string_equal(xhp_build_id_hex(&p.id, h, sizeof(h)), id);
+		assert_int_equal(p.nfuncs, 1);
+		assert_string_equal(p.funcs[0].name, "xen_extra_version");
+		assert_true(p.funcs[0].has_new);
+		if (!strcmp(odd[i], "hook-not-alloc")) {
+			assert_int_equal(p.hooks_present, 1u << XHP_HOOK_PREAPPLY);
+			assert_int_equal(p.hooks_enabled, 0);
+		} else {
+			assert_int_equal(p.hooks_present, 0);
+		}
+		xhp_payload_free(&p);
+		unlink(path);
+		free(path);
+	}
+}
+
 static void forge_bad(void **state)
 {
 	static const struct {
@@ -1329,7 +1617,7 @@ static void forge_bad(void **state)
 		{ "note-not-alloc", -EINVAL, "section .livepatch.depends is not SHF_ALLOC" },
 		{ "funcs-bad-size", -EINVAL, ".livepatch.funcs: size 112 is not a multiple of 104" },
 		{ "funcs-version", -EOPNOTSUPP, "version 3, Xen 4.17 accepts version 2" },
-		{ "funcs-v1", -EOPNOTSUPP, "payload version 1 (Xen <= 4.13) not supported by Xen 4.17" },
+		{ "funcs-v1", -EINVAL, "size 64 is not a multiple of 104 (64-byte version 1 entries" },
 		{ "old-size-zero", -EINVAL, "old_size is 0" },
 		{ "empty-funcs", -EINVAL, "section .livepatch.funcs is empty" },
 		{ "hook-bad-size", -EINVAL, "section .livepatch.hooks.preapply: size 16, expected 8" },
@@ -1338,6 +1626,14 @@ static void forge_bad(void **state)
 		{ "wx-section", -EOPNOTSUPP, "is both writable and executable" },
 		{ "bad-reloc", -EOPNOTSUPP, "(R_X86_64_GOTPCREL) is not supported by Xen" },
 		{ "huge", -EFBIG, "Xen accepts at most 2097152 (2 MiB)" },
+		{ "jump-too-far", -EOVERFLOW, "the old function is out of reach of a jump" },
+		{ "alt-outside-text", -EINVAL, ".altinstructions[0]: the original code (2 bytes) is not inside the payload's text" },
+		{ "alt-repl-outside", -EINVAL, ".altinstructions[0]: the replacement (1 bytes) is not inside .altinstr_replacement" },
+		{ "hook-array-not-alloc", -EINVAL, "section .livepatch.hooks.load is not SHF_ALLOC" },
+		{ "rela-ragged", -EINVAL, ".rela.livepatch.funcs: size 56 is not a multiple of its entry size 24" },
+		{ "rel-section", -EOPNOTSUPP, "SHT_REL relocations are not supported by Xen" },
+		{ "rela-info-0", -EINVAL, ".rela.livepatch.funcs: relocates section [0]" },
+		{ "pc32-overflow", -EOVERFLOW, "R_X86_64_PC32 does not reach" },
 	};
 	size_t i;
 
@@ -1445,6 +1741,9 @@ int main(void)
 		cmocka_unit_test(load_errors),
 		cmocka_unit_test(forge_good),
 		cmocka_unit_test(forge_bad),
+		cmocka_unit_test(forge_odd),
+		cmocka_unit_test(upload_checks),
+		cmocka_unit_test(upload_order),
 	};
 	size_t ncases = sizeof(cases) / sizeof(cases[0]);
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), i;

@@ -117,14 +117,13 @@ static struct xhp_status get(const char *name)
 	return st;
 }
 
-/* Poll GET until the rc is no longer -EAGAIN (bounded). */
+/* Let the pending work's time come, then GET. */
 static struct xhp_status settle(const char *name)
 {
-	struct xhp_status st = get(name);
+	struct xhp_err err;
 
-	for (int i = 0; i < 100 && st.rc == -EAGAIN; i++)
-		st = get(name);
-	return st;
+	assert_int_equal(xhp_sim_advance(g_dir, 0, &err), 0);
+	return get(name);
 }
 
 static void assert_status(const char *name, int state, int rc)
@@ -296,7 +295,7 @@ static int group_setup(void **state)
 	snprintf(g_work, sizeof(g_work), "%s/build/test-sim.%ld", g_top, (long)getpid());
 	snprintf(g_set, sizeof(g_set), "%s/set", g_work);
 	unsetenv(XHP_SIM_ENV_FAIL);
-	unsetenv(XHP_SIM_ENV_DELAY);
+	unsetenv(XHP_SIM_ENV_WORK_MS);
 	if (xhp_build_id_from_hex(&g_xen, XEN_HEX) < 0)
 		return -1;
 
@@ -341,11 +340,13 @@ static int setup(void **state)
 
 	(void)state;
 	snprintf(g_dir, sizeof(g_dir), "%s/hv-%d", g_work, ++g_count);
-	if (xhp_sim_init(g_dir, &g_xen, &err) < 0 ||
+	if (xhp_sim_init(g_dir, &g_xen, NULL, &err) < 0 ||
 	    xhp_sim_open(g_dir, &g_sim, &err) < 0) {
 		fprintf(stderr, "setup: %s\n", err.msg);
 		return -1;
 	}
+	/* work takes a minute unless time is advanced (settle()) */
+	xhp_sim_set_work_ms(g_sim, 60000);
 	return 0;
 }
 
@@ -375,7 +376,9 @@ static void test_init_and_show(void **state)
 	assert_int_equal(json_object_array_length(member(j, "history")), 0);
 	assert_int_equal(json_object_array_length(member(j, "actions")), 0);
 	assert_null(member(j, "pending"));
-	assert_int_equal(json_object_object_length(j), 7);
+	assert_int_equal(json_object_get_int(member(j, "version")), 1);
+	assert_false(json_object_get_boolean(member(j, "xen_syms")));
+	assert_int_equal(json_object_object_length(j), 9);
 	json_object_put(j);
 
 	assert_int_equal(xhp_sim_build_id(g_sim, &id), 0);
@@ -406,7 +409,7 @@ static void test_open_not_initialised(void **state)
 	err.msg[0] = '\0';
 	assert_int_equal(xhp_sim_open(path, &s, &err), -ENODEV);
 	assert_non_null(strstr(err.msg, "init"));
-	assert_int_equal(xhp_sim_reboot(path, NULL, &err), -ENODEV);
+	assert_int_equal(xhp_sim_reboot(path, NULL, NULL, &err), -ENODEV);
 }
 
 static void test_reboot_forgets_everything(void **state)
@@ -426,7 +429,7 @@ static void test_reboot_forgets_everything(void **state)
 	apply_ok("zz-base");
 	assert_int_equal(act("mm-middle", XHP_ACTION_APPLY), 0); /* left pending */
 
-	assert_int_equal(xhp_sim_reboot(g_dir, NULL, &err), 0);
+	assert_int_equal(xhp_sim_reboot(g_dir, NULL, NULL, &err), 0);
 	j = show();
 	assert_int_equal(json_object_get_int(member(j, "boot")), 2);
 	assert_string_equal(json_object_get_string(member(j, "build_id")), XEN_HEX);
@@ -451,7 +454,7 @@ static void test_reboot_forgets_everything(void **state)
 	apply_ok("zz-base");
 
 	/* a new hypervisor build: old payloads no longer fit (§1.8 step 9) */
-	assert_int_equal(xhp_sim_reboot(g_dir, &g_other, &err), 0);
+	assert_int_equal(xhp_sim_reboot(g_dir, &g_other, NULL, &err), 0);
 	assert_int_equal(xhp_sim_boot(g_sim, &boot), 0);
 	assert_int_equal(boot, 3);
 	assert_int_equal(xhp_sim_build_id(g_sim, &id), 0);
@@ -475,7 +478,7 @@ static void test_corrupt_state(void **state)
 	assert_int_equal(xhp_sim_get(g_sim, "x", &(struct xhp_status){ 0, 0 }), -EBADMSG);
 	assert_non_null(strstr(xhp_sim_last_error(g_sim), "state.json"));
 	/* init repairs it */
-	assert_int_equal(xhp_sim_init(g_dir, &g_xen, &err), 0);
+	assert_int_equal(xhp_sim_init(g_dir, &g_xen, NULL, &err), 0);
 	upload_ok("zz-base");
 }
 
@@ -858,62 +861,63 @@ static void test_expectations(void **state)
 
 /* ---- asynchronous completion (§3.3) -------------------------------------------- */
 
-static void test_eagain_until_observed(void **state)
+/* Work completes when its time has come (XEN_HOTPATCH_SIM_WORK_MS after it
+ * was scheduled), whoever looks: not after some number of observations. */
+static void test_work_completes_on_time(void **state)
 {
 	struct xhp_loaded *l;
+	struct xhp_err err;
 	size_t n;
 	char *out;
 
 	(void)state;
 	upload_ok("zz-base");
-	/* default: the first GET after the action still sees the work */
+	/* a minute: every look before then sees the work pending */
 	assert_int_equal(act("zz-base", XHP_ACTION_APPLY), 0);
-	assert_status("zz-base", XHP_STATE_CHECKED, -EAGAIN);
-	assert_status("zz-base", XHP_STATE_APPLIED, 0);
-
-	/* delay 0: the first observation completes it */
-	xhp_sim_set_delay(g_sim, 0);
-	assert_int_equal(act("zz-base", XHP_ACTION_REVERT), 0);
-	assert_status("zz-base", XHP_STATE_CHECKED, 0);
-
-	/* delay 3, LIST and show observe too */
-	xhp_sim_set_delay(g_sim, 3);
-	assert_int_equal(act("zz-base", XHP_ACTION_APPLY), 0);
-	assert_status("zz-base", XHP_STATE_CHECKED, -EAGAIN);
+	for (int i = 0; i < 5; i++)
+		assert_status("zz-base", XHP_STATE_CHECKED, -EAGAIN);
 	assert_int_equal(xhp_sim_list(g_sim, &l, &n), 0);
 	assert_int_equal(l[0].st.rc, -EAGAIN);
 	xhp_loaded_free(l, n);
 	assert_int_equal(xhp_sim_show(g_sim, false, &out), 0);
-	assert_non_null(strstr(out, "pending   apply zz-base"));
+	assert_non_null(strstr(out, "pending   apply zz-base (due in "));
 	free(out);
-	assert_int_equal(xhp_sim_list(g_sim, &l, &n), 0);
-	assert_int_equal(l[0].st.rc, 0);
-	assert_int_equal(l[0].st.state, XHP_STATE_APPLIED);
-	xhp_loaded_free(l, n);
+	/* 59 s later still pending, one more second and it is done */
+	assert_int_equal(xhp_sim_advance(g_dir, 59000, &err), 0);
+	assert_status("zz-base", XHP_STATE_CHECKED, -EAGAIN);
+	assert_int_equal(xhp_sim_advance(g_dir, 1000, &err), 0);
+	assert_string_equal(pending(), "none");
+	assert_status("zz-base", XHP_STATE_APPLIED, 0);
 
-	/* the delay is the scheduling process's, from the environment */
-	setenv(XHP_SIM_ENV_DELAY, "2", 1);
+	/* duration 0: done at the next call, whichever */
+	xhp_sim_set_work_ms(g_sim, 0);
+	assert_int_equal(act("zz-base", XHP_ACTION_REVERT), 0);
+	assert_string_equal(pending(), "none");
+	assert_status("zz-base", XHP_STATE_CHECKED, 0);
+
+	/* real time: 30 ms, from the scheduling process's environment; nobody
+	 * looks meanwhile, and the next look finds it done */
+	setenv(XHP_SIM_ENV_WORK_MS, "30", 1);
 	{
 		struct xhp_sim *s;
-		struct xhp_err err;
 
 		assert_int_equal(xhp_sim_open(g_dir, &s, &err), 0);
-		assert_int_equal(xhp_sim_action(s, "zz-base", XHP_ACTION_REVERT, 0, 0), 0);
+		assert_int_equal(xhp_sim_action(s, "zz-base", XHP_ACTION_APPLY, 0, 0), 0);
 		xhp_sim_close(s);
-		setenv(XHP_SIM_ENV_DELAY, "x", 1);
+		setenv(XHP_SIM_ENV_WORK_MS, "x", 1);
 		assert_int_equal(xhp_sim_open(g_dir, &s, &err), -EINVAL);
-		assert_non_null(strstr(err.msg, XHP_SIM_ENV_DELAY));
+		assert_non_null(strstr(err.msg, XHP_SIM_ENV_WORK_MS));
 	}
-	unsetenv(XHP_SIM_ENV_DELAY);
-	assert_status("zz-base", XHP_STATE_APPLIED, -EAGAIN);
-	assert_status("zz-base", XHP_STATE_APPLIED, -EAGAIN);
-	assert_status("zz-base", XHP_STATE_CHECKED, 0);
+	unsetenv(XHP_SIM_ENV_WORK_MS);
+	usleep(60 * 1000);
+	assert_status("zz-base", XHP_STATE_APPLIED, 0);
+	/* the completion is recorded with the action that scheduled it */
+	assert_non_null(strstr(actions(), "apply:zz-base:0:0 revert:zz-base:0:0 apply:zz-base:0:0"));
 }
 
 static void test_one_work_slot(void **state)
 {
 	(void)state;
-	xhp_sim_set_delay(g_sim, 20);
 	upload_ok("zz-base");
 	upload_ok("indep");
 	upload_ok("cum-v2");
@@ -942,6 +946,344 @@ static void test_one_work_slot(void **state)
 	assert_int_equal(settle("indep").state, XHP_STATE_APPLIED);
 	assert_status("indep", XHP_STATE_APPLIED, 0);
 	assert_string_equal(applied(), "zz-base,indep");
+}
+
+
+/* ---- REPLACE's partial outcomes (§6) ------------------------------------------------ */
+
+static void stack_of_three(void)
+{
+	upload_ok("zz-base");
+	upload_ok("mm-middle");
+	upload_ok("aa-top");
+	upload_ok("cum-v2");
+	apply_ok("zz-base");
+	apply_ok("mm-middle");
+	apply_ok("aa-top");
+}
+
+/* A revert fails halfway: the payloads above it are reverted, it and those
+ * below stay applied, the replacement gets -EINVAL. */
+static void test_replace_revert_fails_halfway(void **state)
+{
+	struct xhp_err err;
+
+	(void)state;
+	stack_of_three();
+	assert_int_equal(xhp_sim_set_faults(g_sim, "revert:mm-middle:EPERM:async", &err), 0);
+	assert_int_equal(act("cum-v2", XHP_ACTION_REPLACE), 0);
+	assert_int_equal(settle("cum-v2").rc, -EINVAL);
+	assert_status("cum-v2", XHP_STATE_CHECKED, -EINVAL);
+	assert_status("aa-top", XHP_STATE_CHECKED, 0);
+	assert_status("mm-middle", XHP_STATE_APPLIED, -EPERM);
+	assert_status("zz-base", XHP_STATE_APPLIED, 0);
+	assert_string_equal(applied(), "zz-base,mm-middle");
+	assert_non_null(strstr(actions(), "replace:cum-v2:0:-22"));
+	/* aa-top was reverted by the REPLACE: unsafe payloads would need a
+	 * reload, this one applies again on top of mm-middle */
+	apply_ok("aa-top");
+	assert_string_equal(applied(), "zz-base,mm-middle,aa-top");
+}
+
+/* Everything reverted, then the apply fails: nothing is applied. */
+static void test_replace_apply_fails(void **state)
+{
+	struct xhp_err err;
+
+	(void)state;
+	stack_of_three();
+	assert_int_equal(xhp_sim_set_faults(g_sim, "apply:cum-v2:EBUSY:async", &err), 0);
+	assert_int_equal(act("cum-v2", XHP_ACTION_REPLACE), 0);
+	assert_int_equal(settle("cum-v2").rc, -EBUSY);
+	assert_string_equal(applied(), "");
+	assert_status("zz-base", XHP_STATE_CHECKED, 0);
+	assert_status("mm-middle", XHP_STATE_CHECKED, 0);
+	assert_status("aa-top", XHP_STATE_CHECKED, 0);
+	assert_status("cum-v2", XHP_STATE_CHECKED, -EBUSY);
+	assert_non_null(strstr(history(), "[zz-base,mm-middle,aa-top] []"));
+}
+
+/* Everything reverted, then the expectations fail ("SYSTEM MIGHT BE
+ * INSECURE"): nothing is applied. At APPLY the same injection refuses. */
+static void test_replace_expectations_fail(void **state)
+{
+	struct xhp_err err;
+
+	(void)state;
+	stack_of_three();
+	assert_int_equal(xhp_sim_set_faults(g_sim, "expect:cum-v2:ERANGE", &err), 0);
+	assert_int_equal(act("cum-v2", XHP_ACTION_REPLACE), 0);
+	assert_int_equal(settle("cum-v2").rc, -ERANGE);
+	assert_string_equal(applied(), "");
+	assert_status("zz-base", XHP_STATE_CHECKED, 0);
+	assert_int_equal(act("cum-v2", XHP_ACTION_APPLY), -ERANGE);
+	assert_status("cum-v2", XHP_STATE_CHECKED, -ERANGE);
+	assert_string_equal(pending(), "none");
+}
+
+/* The injection travels with the work: another process completes it. */
+static void test_replace_outcome_fixed_when_scheduled(void **state)
+{
+	struct xhp_sim *other;
+	struct xhp_err err;
+
+	(void)state;
+	stack_of_three();
+	assert_int_equal(xhp_sim_set_faults(g_sim, "revert:zz-base:EIO:async", &err), 0);
+	assert_int_equal(act("cum-v2", XHP_ACTION_REPLACE), 0);
+	assert_int_equal(xhp_sim_open(g_dir, &other, &err), 0);
+	assert_int_equal(xhp_sim_advance(g_dir, 0, &err), 0);
+	{
+		struct xhp_status st;
+
+		assert_int_equal(xhp_sim_get(other, "zz-base", &st), 0);
+		assert_int_equal(st.rc, -EIO);
+	}
+	xhp_sim_close(other);
+	assert_string_equal(applied(), "zz-base");
+	assert_status("cum-v2", XHP_STATE_CHECKED, -EINVAL);
+}
+
+/* ---- hook vetoes (§5) ------------------------------------------------------------------ */
+
+static void test_hook_vetoes(void **state)
+{
+	struct xhp_err err;
+
+	(void)state;
+	upload_ok("hooks-prepost");
+	upload_ok("zz-base");
+	/* as Xen's xen_prepost_hooks: the first pre-revert call fails */
+	assert_int_equal(xhp_sim_set_faults(g_sim, "prerevert:*:EPERM:once,"
+					    "preapply:zz-base:EINVAL", &err), 0);
+	/* zz-base has no pre-apply hook: nothing to veto */
+	apply_ok("zz-base");
+	assert_int_equal(act("zz-base", XHP_ACTION_REVERT), 0);
+	settle("zz-base");
+	apply_ok("hooks-prepost");
+	assert_int_equal(act("hooks-prepost", XHP_ACTION_REVERT), -EPERM);
+	assert_non_null(strstr(xhp_sim_last_error(g_sim), "pre-revert hook failed"));
+	assert_status("hooks-prepost", XHP_STATE_APPLIED, -EPERM);
+	assert_string_equal(pending(), "none");
+	/* the second call passes */
+	assert_int_equal(act("hooks-prepost", XHP_ACTION_REVERT), 0);
+	assert_int_equal(settle("hooks-prepost").state, XHP_STATE_CHECKED);
+	/* a pre-apply hook that always fails, on a fresh load */
+	assert_int_equal(act("hooks-prepost", XHP_ACTION_UNLOAD), 0);
+	upload_ok("hooks-prepost");
+	assert_int_equal(xhp_sim_set_faults(g_sim, "preapply:hooks-prepost:EINVAL", &err), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(act("hooks-prepost", XHP_ACTION_APPLY), -EINVAL);
+		assert_status("hooks-prepost", XHP_STATE_CHECKED, -EINVAL);
+	}
+	assert_string_equal(applied(), "");
+	assert_int_equal(xhp_sim_faults_parse("preapply:x:EPERM:async", &(struct xhp_sim_fault *){ NULL },
+					      &(size_t){ 0 }, &err), -EINVAL);
+	assert_int_equal(xhp_sim_faults_parse("apply:x:EPERM:once", &(struct xhp_sim_fault *){ NULL },
+					      &(size_t){ 0 }, &err), -EINVAL);
+}
+
+/* ---- LIST paging (§3.4) ------------------------------------------------------------------ */
+
+static int backend_list(const char *page, const char *churn, size_t *n)
+{
+	struct xhp_backend *be = NULL;
+	struct xhp_err err = { { 0 } };
+	struct xhp_loaded *l = NULL;
+	char spec[PATH_MAX + 8];
+	int r;
+
+	setenv(XHP_SIM_ENV_LIST_PAGE, page, 1);
+	setenv(XHP_SIM_ENV_LIST_CHURN, churn, 1);
+	snprintf(spec, sizeof(spec), "sim:%s", g_dir);
+	assert_int_equal(xhp_backend_open(spec, &be, &err), 0);
+	unsetenv(XHP_SIM_ENV_LIST_PAGE);
+	unsetenv(XHP_SIM_ENV_LIST_CHURN);
+	r = be->ops->list(be, &l, n);
+	if (r == 0) {
+		assert_string_equal(l[0].name, "zz-base");
+		assert_string_equal(l[*n - 1].name, "indep");
+	}
+	xhp_loaded_free(l, *n);
+	xhp_backend_close(be);
+	return r;
+}
+
+static void test_list_paging(void **state)
+{
+	static const char *const names[] = { "zz-base", "mm-middle", "aa-top", "cum-v2", "indep" };
+	struct xhp_loaded *l;
+	unsigned version, left;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++)
+		upload_ok(names[i]);
+	/* one LIST call as Xen answers it */
+	assert_int_equal(xhp_sim_list_page(g_sim, 0, 0, &l, &version, &left), 0);
+	assert_int_equal(left, 5);
+	assert_int_equal(version, 6);
+	assert_int_equal(xhp_sim_list_page(g_sim, 1, 2, &l, &version, &left), 2);
+	assert_string_equal(l[0].name, "mm-middle");
+	assert_string_equal(l[1].name, "aa-top");
+	assert_int_equal(left, 2);
+	xhp_loaded_free(l, 2);
+	assert_int_equal(xhp_sim_list_page(g_sim, 5, 1, &l, &version, &left), -EINVAL);
+	assert_int_equal(xhp_sim_list_page(g_sim, 0, 1025, &l, &version, &left), -E2BIG);
+	/* the backend pages as libxenctrl: a version change restarts it */
+	assert_int_equal(backend_list("2", "0", &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(backend_list("2", "4", &n), 0);
+	assert_int_equal(n, 5);
+	/* every pass sees a change: -EBUSY after the fifth (2 calls each) */
+	assert_int_equal(backend_list("2", "100", &n), -EBUSY);
+	/* one page: nothing to restart */
+	assert_int_equal(backend_list("1024", "9", &n), 0);
+	/* the other toolstack's upload+unload shows in the version */
+	assert_int_equal(xhp_sim_list_page(g_sim, 0, 0, &l, &version, &left), 0);
+	assert_int_equal(version, 6 + 2 * (4 + 5 * 2 + 1));
+}
+
+
+/* ---- Xen's symbol table and code (init --xen-syms) --------------------------------------- */
+
+/* A small "xen-syms": an ET_EXEC at Xen's address with a build-id, global
+ * functions, a static one in fake.c, ENDBR64 before one, a global datum. */
+static void make_fake_xen(const char *elf, const char *map)
+{
+	char src[PATH_MAX];
+	FILE *f;
+
+	snprintf(src, sizeof(src), "%s/fake-xen.s", g_work);
+	f = fopen(src, "w");
+	assert_non_null(f);
+	fputs("\t.file \"fake.c\"\n\t.text\n"
+	      "\t.globl xen_extra_version\nxen_extra_version:\n"
+	      "\t.byte 0x55,0x48,0x89,0xe5,0x90,0x90,0x90,0x90,0x90,0x90,0x90,0x90,0x5d,0xc3,0x90,0x90\n"
+	      "\t.globl endbr_fn\nendbr_fn:\n"
+	      "\t.byte 0xf3,0x0f,0x1e,0xfa,0x90,0x90,0x90,0x90,0x90,0x90,0x90,0x90,0xc3,0x90,0x90,0x90\n"
+	      "local_fn:\n\t.fill 16,1,0x90\n"
+	      "\t.data\n\t.globl xhp_clash_msg\nxhp_clash_msg:\n\t.long 0\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(run("as --64 -o '%s.o' '%s' && ld -m elf_x86_64 -e xen_extra_version "
+			     "-Ttext=0xffff82d040200000 --build-id=sha1 -o '%s' '%s.o'",
+			     src, src, elf, src), 0);
+	f = fopen(map, "w");
+	assert_non_null(f);
+	fputs("0xffff82d040200000 T xen_extra_version\n"
+	      "0xffff82d040200020 t fake.c#local_fn\n", f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Forge NAME for the fake Xen (id hex), extra forge options; upload it. */
+static int forge_up(const char *id, const char *name, const char *opts)
+{
+	char path[PATH_MAX];
+	size_t len;
+	uint8_t *buf;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s.livepatch", g_work, name);
+	assert_int_equal(run("'%s/tests/fixtures/forge-payload.sh' -o '%s' --xen-id %s %s >/dev/null",
+			     g_top, path, id, opts), 0);
+	buf = slurp(path, &len);
+	r = xhp_sim_upload(g_sim, name, buf, len);
+	free(buf);
+	return r;
+}
+
+static void test_xen_syms_elf(void **state)
+{
+	char elf[PATH_MAX], map[PATH_MAX], hex[XHP_BUILD_ID_HEX_SIZE], dep[PATH_MAX + 128];
+	struct xhp_build_id id;
+	struct xhp_err err;
+	json_object *j;
+
+	(void)state;
+	snprintf(elf, sizeof(elf), "%s/fake-xen-syms", g_work);
+	snprintf(map, sizeof(map), "%s/fake-xen.map", g_work);
+	make_fake_xen(elf, map);
+	/* the build-id comes from the ELF */
+	assert_int_equal(xhp_sim_init(g_dir, NULL, elf, &err), 0);
+	assert_int_equal(xhp_sim_build_id(g_sim, &id), 0);
+	xhp_build_id_hex(&id, hex, sizeof(hex));
+	j = show();
+	assert_true(json_object_get_boolean(member(j, "xen_syms")));
+	json_object_put(j);
+
+	/* a function Xen has, a static one by file#name, one it lacks */
+	assert_int_equal(forge_up(hex, "xs-ok", "--func xen_extra_version:16"), 0);
+	assert_int_equal(forge_up(hex, "xs-static", "--func fake.c#local_fn:16"), 0);
+	assert_int_equal(forge_up(hex, "xs-plain-static", "--func local_fn:16"), -ENOENT);
+	assert_non_null(strstr(xhp_sim_last_error(g_sim), "cannot resolve local_fn"));
+	assert_int_equal(forge_up(hex, "xs-none", "--func no_such_function:16"), -ENOENT);
+	/* a new symbol Xen already has */
+	assert_int_equal(forge_up(hex, "xs-clash", "--func xen_extra_version:16 --sym xhp_clash"), -EEXIST);
+	assert_non_null(strstr(xhp_sim_last_error(g_sim), "new symbol xhp_clash_msg is already defined by the hypervisor"));
+	/* ENDBR64 at the old function: the jump needs 9 bytes */
+	assert_int_equal(forge_up(hex, "xs-endbr8", "--func endbr_fn:8"), -EINVAL);
+	assert_int_equal(forge_up(hex, "xs-endbr9", "--func endbr_fn:9"), 0);
+
+	/* expectations against Xen's code */
+	assert_int_equal(forge_up(hex, "xs-exp-bad", "--func xen_extra_version:16 --expect 5548 --tag b"), 0);
+	assert_int_equal(act("xs-exp-bad", XHP_ACTION_APPLY), 0);	/* 55 48: matches */
+	settle("xs-exp-bad");
+	assert_int_equal(act("xs-exp-bad", XHP_ACTION_REVERT), 0);
+	settle("xs-exp-bad");
+	assert_int_equal(forge_up(hex, "xs-exp-wrong", "--func xen_extra_version:16 --expect 9090"), 0);
+	assert_int_equal(act("xs-exp-wrong", XHP_ACTION_APPLY), -EINVAL);
+	/* patched by an applied payload: the live bytes are its jump */
+	apply_ok("xs-ok");
+	snprintf(dep, sizeof(dep), "--depends-file '%s/xs-ok.livepatch' --func xen_extra_version:16 "
+		 "--expect 554889e5 --tag d", g_work);
+	assert_int_equal(forge_up(hex, "xs-exp-above", dep), 0);
+	assert_int_equal(act("xs-exp-above", XHP_ACTION_APPLY), -EINVAL);
+	/* REPLACE checks them after reverting everything: the original code */
+	assert_int_equal(forge_up(hex, "xs-cum", "--func xen_extra_version:16 --expect 554889e5 --tag c"), 0);
+	assert_int_equal(act("xs-cum", XHP_ACTION_REPLACE), 0);
+	assert_int_equal(settle("xs-cum").state, XHP_STATE_APPLIED);
+	assert_int_equal(forge_up(hex, "xs-cum-bad", "--func xen_extra_version:16 --expect 90 --tag e"), 0);
+	assert_int_equal(act("xs-cum-bad", XHP_ACTION_REPLACE), 0);
+	assert_int_equal(settle("xs-cum-bad").rc, -EINVAL);
+	assert_string_equal(applied(), "");
+
+	/* a reboot of the same Xen keeps the table; another Xen drops it */
+	assert_int_equal(xhp_sim_reboot(g_dir, NULL, NULL, &err), 0);
+	assert_int_equal(forge_up(hex, "xs-none", "--func no_such_function:16"), -ENOENT);
+	assert_int_equal(xhp_sim_reboot(g_dir, &g_xen, NULL, &err), 0);
+	assert_int_equal(forge_up(XEN_HEX, "xs-none", "--func no_such_function:16 --tag x"), 0);
+	j = show();
+	assert_false(json_object_get_boolean(member(j, "xen_syms")));
+	json_object_put(j);
+}
+
+static void test_xen_syms_map(void **state)
+{
+	char elf[PATH_MAX], map[PATH_MAX], bad[PATH_MAX];
+	struct xhp_err err;
+	FILE *f;
+
+	(void)state;
+	snprintf(elf, sizeof(elf), "%s/fake-xen-syms", g_work);
+	snprintf(map, sizeof(map), "%s/fake-xen.map", g_work);
+	make_fake_xen(elf, map);
+	/* a map has no build-id */
+	assert_int_equal(xhp_sim_init(g_dir, NULL, map, &err), -EINVAL);
+	assert_int_equal(xhp_sim_init(g_dir, &g_xen, map, &err), 0);
+	assert_int_equal(forge_up(XEN_HEX, "xm-ok", "--func fake.c#local_fn:16"), 0);
+	assert_int_equal(forge_up(XEN_HEX, "xm-none", "--func endbr_fn:16"), -ENOENT);
+	/* no code: expectations are taken to match */
+	assert_int_equal(forge_up(XEN_HEX, "xm-exp", "--func xen_extra_version:16 --expect 9090"), 0);
+	apply_ok("xm-exp");
+	/* neither ELF nor map */
+	snprintf(bad, sizeof(bad), "%s/not-syms", g_work);
+	f = fopen(bad, "w");
+	assert_non_null(f);
+	fputs("hello world\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(xhp_sim_init(g_dir, &g_xen, bad, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "neither an ELF xen-syms nor a symbol map"));
+	assert_int_equal(xhp_sim_init(g_dir, &g_xen, "/nonexistent/xen-syms", &err), -ENOENT);
 }
 
 /* ---- history and actions --------------------------------------------------------- */
@@ -1067,6 +1409,7 @@ static void test_fault_async(void **state)
 	/* accepted, then the work fails: rc, no state change */
 	assert_int_equal(act("zz-base", XHP_ACTION_APPLY), 0);
 	assert_status("zz-base", XHP_STATE_CHECKED, -EAGAIN);
+	assert_int_equal(settle("zz-base").rc, -EBUSY);
 	assert_status("zz-base", XHP_STATE_CHECKED, -EBUSY);
 	assert_string_equal(applied(), "");
 	apply_ok("indep");
@@ -1151,7 +1494,7 @@ static void test_fault_crash(void **state)
 	assert_int_equal(xhp_backend_open(spec, &be, &err), -EHOSTDOWN);
 	assert_null(be);
 
-	assert_int_equal(xhp_sim_reboot(g_dir, NULL, &err), 0);
+	assert_int_equal(xhp_sim_reboot(g_dir, NULL, NULL, &err), 0);
 	assert_string_equal(pending(), "none");
 	assert_string_equal(applied(), "");
 	upload_ok("zz-base");
@@ -1160,7 +1503,7 @@ static void test_fault_crash(void **state)
 	/* a crash during upload loads nothing */
 	st = in_child("upload:*:crash", "cum-v2", XHP_SIM_OP_UPLOAD);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	assert_int_equal(xhp_sim_reboot(g_dir, NULL, &err), 0);
+	assert_int_equal(xhp_sim_reboot(g_dir, NULL, NULL, &err), 0);
 	assert_int_equal(xhp_sim_get(g_sim, "cum-v2", &(struct xhp_status){ 0, 0 }),
 			 -ENOENT);
 	/* a crash is only at the point of no return: a refused action is not */
@@ -1224,7 +1567,7 @@ static void test_backend_ops(void **state)
 	assert_non_null(strstr(err.msg, "nothing-here"));
 
 	/* after a reboot the boot id changes */
-	assert_int_equal(xhp_sim_reboot(g_dir, NULL, &err), 0);
+	assert_int_equal(xhp_sim_reboot(g_dir, NULL, NULL, &err), 0);
 	snprintf(spec, sizeof(spec), "sim:%s", g_dir);
 	assert_int_equal(xhp_backend_open(spec, &be, &err), 0);
 	assert_int_equal(be->ops->boot_id(be, boot, sizeof(boot)), 0);
@@ -1262,7 +1605,7 @@ static void test_concurrent_processes(void **state)
 
 			if (xhp_sim_open(g_dir, &s, &err) < 0)
 				_exit(255);
-			xhp_sim_set_delay(s, 0);
+			xhp_sim_set_work_ms(s, 0);
 			for (size_t i = 0; i < NRACE; i++) {
 				size_t k = c ? NRACE - 1 - i : i;
 
@@ -1329,8 +1672,16 @@ int main(void)
 		T(test_replace_depends_on_payload),
 		T(test_replace_vetoing_hooks),
 		T(test_expectations),
-		T(test_eagain_until_observed),
+		T(test_work_completes_on_time),
 		T(test_one_work_slot),
+		T(test_replace_revert_fails_halfway),
+		T(test_replace_apply_fails),
+		T(test_replace_expectations_fail),
+		T(test_replace_outcome_fixed_when_scheduled),
+		T(test_hook_vetoes),
+		T(test_list_paging),
+		T(test_xen_syms_elf),
+		T(test_xen_syms_map),
 		T(test_history_and_actions),
 		T(test_fault_spec_parse),
 		T(test_fault_sync),
