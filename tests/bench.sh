@@ -122,3 +122,8 @@ if [ -x "$top/tests/bench-realxen.sh" ]; then
 	echo "real Xen under QEMU:"
 	"$top/tests/bench-realxen.sh" || echo "(real-Xen figures unavailable: exit $?)"
 fi
+if [ -x "$top/tests/bench-realbuild.sh" ]; then
+	echo
+	echo "real Xen 4.17.5+72 (the kit's build) under QEMU:"
+	"$top/tests/bench-realbuild.sh" || echo "(realbuild figures unavailable: exit $?)"
+fi

@@ -9,7 +9,7 @@ libcmocka-dev shunit2 shellcheck valgrind binutils jq
 rpm dnf createrepo-c rpmlint
 debhelper dpkg-dev lintian fakeroot debootstrap jq perl dash
 dracut-core cpio kmod zstd xz-utils
-qemu-system-x86 qemu-utils e2fsprogs systemd
+qemu-system-x86 qemu-utils e2fsprogs systemd flex bison
 python3-dev dh-python python3-pytest python3-mypy python3-prometheus-client
 prometheus ansible-core
 flex bison python3 gcc-12 binutils-x86-64-linux-gnu patch"

@@ -18,7 +18,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export SHUNIT_COLOR=none
 
-TIERS=${TIERS:-"lint fixtures unit fuzz cli python ansible rpm deb boot kit builder realxen"}
+TIERS=${TIERS:-"lint fixtures unit fuzz cli python ansible rpm deb boot kit builder realxen realbuild"}
 total_pass=0
 total_fail=0
 total_skip=0

@@ -53,6 +53,15 @@ rx_lock() {
 		flock -w 3600 9 || { rx_die "still locked after an hour"; return 1; }
 	fi
 }
+# rx_prereqs COMMAND...: this machine can boot the real-Xen tiers: root, and
+# every COMMAND (with QEMU and the disk tools); else prints what is missing
+rx_prereqs() {
+	local c
+	for c in qemu-system-x86_64 debootstrap mke2fs debugfs unshare "$@"; do
+		command -v "$c" >/dev/null 2>&1 || { echo "$c is not installed (tests/install-deps.sh)"; return 1; }
+	done
+	[ "$(id -u)" -eq 0 ] || { echo "needs root (debootstrap, chroot)"; return 1; }
+}
 rx_die() { printf 'realxen: error: %s\n' "$*" >&2; return 1; }
 
 # ---- apt ---------------------------------------------------------------
@@ -117,14 +126,18 @@ rx_fetch() {
 	rm -f "$RX_DEBS.tmp.log"
 }
 
-# The gunzipped hypervisor (ELF32 multiboot image) and its build-id.
+# rx_xen_image [DEB ELF]: the gunzipped hypervisor (ELF32 multiboot image) of
+# the hypervisor package DEB (default: the one rx_fetch downloaded), cached as
+# ELF; sets RX_XEN_ELF and RX_XEN_ID (its build-id).
 rx_xen_image() {
-	RX_XEN_ELF=$RX_CACHE/xen-$RX_KEY.elf
+	local deb=${1:-}
+	RX_XEN_ELF=${2:-$RX_CACHE/xen-$RX_KEY.elf}
 	if [ ! -s "$RX_XEN_ELF" ]; then
 		local d=$RX_CACHE/xenhv.tmp
 		rm -rf "$d"
 		mkdir -p "$d"
-		dpkg-deb -x "$RX_DEBS"/xen-hypervisor-4.17-amd64_*.deb "$d"
+		[ -n "$deb" ] || deb=$(printf '%s\n' "$RX_DEBS"/xen-hypervisor-4.17-amd64_*.deb | head -n 1)
+		dpkg-deb -x "$deb" "$d"
 		local gz
 		gz=$(find "$d/boot" -name 'xen-4.17-amd64.gz' | head -n 1)
 		[ -n "$gz" ] || { rx_die "no boot/xen-4.17-amd64.gz in the hypervisor package"; return 1; }
@@ -221,7 +234,7 @@ rx_dom0_base() {
 # Everything that does not depend on the project's parts.
 rx_prepare_base() {
 	mkdir -p "$RX_CACHE" "$RX_WORK" "$RX_LOGS"
-	rx_resolve && rx_fetch && rx_xen_image && rx_dom0_base
+	rx_resolve && rx_fetch && rx_xen_image "" "" && rx_dom0_base
 }
 
 # ---- payloads for the hypervisor actually booted --------------------------
@@ -523,7 +536,7 @@ rx_debs() {
 	local d=$1 p=$RX_PAYLOADS
 	rm -rf "$d/repo1" "$d/repo2"
 	{
-		B=$d make -s -C "$RX_TOP" deb &&
+		rx_proj_debs "$d" &&
 		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-c1 1 "$p/rx-c1.livepatch" &&
 		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-c2 1 "$p/rx-c2.livepatch" &&
 		rx_mkpkg deb "$d/repo1" xen-hotpatch-rx-c3 1 "$p/rx-c3.livepatch" &&
@@ -534,8 +547,14 @@ rx_debs() {
 			--obsoletes xen-hotpatch-rx-c2 "$p/rx-cum.livepatch" &&
 		(cd "$d/repo1" && dpkg-scanpackages . >Packages 2>/dev/null) &&
 		(cd "$d/repo2" && dpkg-scanpackages . >Packages 2>/dev/null)
-	} >"$d/debs.log" 2>&1 || return 1
-	local f
+	} >"$d/debs.log" 2>&1
+}
+
+# rx_proj_debs DIR: the project's .debs (make deb, built in DIR); sets
+# RX_PROJ_DEBS (the tool and its initramfs packages).
+rx_proj_debs() {
+	local d=$1 f
+	B=$d make -s -C "$RX_TOP" deb || return 1
 	RX_PROJ_DEBS=""
 	for f in "$d"/deb/xen-hotpatch_*.deb "$d"/deb/xen-hotpatch-dracut_*.deb \
 		"$d"/deb/xen-hotpatch-initramfs-tools_*.deb; do
@@ -568,17 +587,24 @@ rx_rpms() {
 # (chroot, offline: their dependencies are in the base), the payload
 # repositories at /xhp-rx/repo1 and /xhp-rx/repo2, apt pointed at repo1.
 rx_root_debs() {
-	local r=$1 d=$2 f list=""
+	local r=$1 d=$2
+	rx_root_proj_debs "$r" "$d/root-debs.log" || return 1
+	cp -r "$d/repo1" "$d/repo2" "$r/xhp-rx/"
+	echo "deb [trusted=yes] file:/xhp-rx/repo1 ./" >"$r/etc/apt/sources.list"
+}
+
+# rx_root_proj_debs ROOT LOG: apt-get install of $RX_PROJ_DEBS in the root
+# (chroot, offline), its output in LOG.
+rx_root_proj_debs() {
+	local r=$1 f list=""
 	mkdir -p "$r/tmp/xhp-rx-debs"
 	for f in $RX_PROJ_DEBS; do
 		cp "$f" "$r/tmp/xhp-rx-debs/"
 		list="$list /tmp/xhp-rx-debs/${f##*/}"
 	done
 	# shellcheck disable=SC2086 # a list of files
-	rx_chroot_apt "$r" install -y --no-install-recommends $list >"$d/root-debs.log" 2>&1 || return 1
+	rx_chroot_apt "$r" install -y --no-install-recommends $list >"$2" 2>&1 || return 1
 	rm -rf "$r/tmp/xhp-rx-debs"
-	cp -r "$d/repo1" "$d/repo2" "$r/xhp-rx/"
-	echo "deb [trusted=yes] file:/xhp-rx/repo1 ./" >"$r/etc/apt/sources.list"
 }
 
 # rx_root_rpms ROOT DIR: the tool's RPM in the root's rpmdb (rpm -i --nodeps:
