@@ -139,13 +139,13 @@ bench: all
 # ---- manual pages -------------------------------------------------------------
 # One source per page, rendered here for every packaging (make install puts
 # them under MANDIR; debian/ and the spec list the installed files):
-# man/NAME.SECTION.pod, or the POD inside a Perl command (dh_xen_hotpatch,
-# as debhelper's own commands do). A new page is a new man/NAME.SECTION.pod:
+# src/man/NAME.SECTION.pod, or the POD inside a Perl command (dh_xen_hotpatch,
+# as debhelper's own commands do). A new page is a new src/man/NAME.SECTION.pod:
 # the wildcard renders and installs it; its package lists it.
-MAN_PAGES := $(patsubst man/%.pod,$(B)/man/%,$(wildcard man/*.pod)) $(B)/man/dh_xen_hotpatch.1
+MAN_PAGES := $(patsubst src/man/%.pod,$(B)/man/%,$(wildcard src/man/*.pod)) $(B)/man/dh_xen_hotpatch.1
 POD2MAN   := pod2man --center=xen-hotpatch --release="xen-hotpatch $(VERSION)"
 man: $(MAN_PAGES)
-$(B)/man/%: man/%.pod
+$(B)/man/%: src/man/%.pod
 	@mkdir -p $(@D)
 	$(POD2MAN) --section=$(subst .,,$(suffix $*)) --name="$$(echo $(basename $(notdir $*)) | tr a-z A-Z)" $< $@
 $(B)/man/dh_xen_hotpatch.1: scripts/debhelper/dh_xen_hotpatch

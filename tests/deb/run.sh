@@ -145,7 +145,7 @@ check_manpages() {
 	if ! zcat "$d/usr/share/man/man8/xen-hotpatch.8.gz" | grep -q 'converge the Xen hypervisor' ||
 		! zcat "$d/usr/share/man/man1/xen-hotpatch-sim.1.gz" | grep -q 'XEN_HOTPATCH_SIM_FAIL' ||
 		! zcat "$d/usr/share/man/man1/xen-hotpatch-mkpkg.1.gz" | grep -q 'obsoletes'; then
-		echo "a page is not the one of man/*.pod"
+		echo "a page is not the one of src/man/*.pod"
 		return 1
 	fi
 }

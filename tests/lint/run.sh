@@ -10,7 +10,7 @@
 # then say its shell (`# shellcheck shell=sh`), or shellcheck fails it.
 # It runs under dash when its shebang is /bin/sh or it says shell=sh.
 #
-# The manual pages (man/*.pod, and the POD of dh_xen_hotpatch) pass
+# The manual pages (src/man/*.pod, and the POD of dh_xen_hotpatch) pass
 # podchecker, and each names every verb and option the command's --help
 # lists (the plain build's binaries, $XHP_PLAIN_BIN / $XHP_PLAIN_SIM_BIN).
 set -u
@@ -71,7 +71,7 @@ man_covers() {
 	for w; do grep -qF -- "$w" "$page" || miss="$miss $w"; done
 	[ -z "$miss" ] || { echo "$page does not mention:$miss"; return 1; }
 }
-pods=(man/*.pod scripts/debhelper/dh_xen_hotpatch)
+pods=(src/man/*.pod scripts/debhelper/dh_xen_hotpatch)
 for p in "${pods[@]}"; do
 	t "podchecker $p" podchecker -warnings "$p"
 done
@@ -82,24 +82,24 @@ if [ -x "$tool" ] && [ -x "$sim" ]; then
 	words=$("$tool" --help | awk '/^Verbs:/ { v = 1; next } v && /^  [a-z]/ { print $1 } /^$/ { v = 0 }')
 	opts=$("$tool" --help | grep -oE -- '(^|[[ ])--?[a-z][a-z-]*' | tr -d '[ ' | sort -u)
 	# shellcheck disable=SC2086 # lists of words
-	t "man/xen-hotpatch.8.pod names every verb and option of xen-hotpatch --help" \
-		man_covers man/xen-hotpatch.8.pod $words $opts
+	t "src/man/xen-hotpatch.8.pod names every verb and option of xen-hotpatch --help" \
+		man_covers src/man/xen-hotpatch.8.pod $words $opts
 	words=$("$sim" 2>&1 | sed -n 's/^ *\(usage:\)\? *xen-hotpatch-sim DIR \([a-z]*\).*/\2/p')
 	opts=$("$sim" 2>&1 | grep -oE -- '--[a-z][a-z-]*' | sort -u)
 	# shellcheck disable=SC2086
-	t "man/xen-hotpatch-sim.1.pod names every command and option of its usage" \
-		man_covers man/xen-hotpatch-sim.1.pod $words $opts
+	t "src/man/xen-hotpatch-sim.1.pod names every command and option of its usage" \
+		man_covers src/man/xen-hotpatch-sim.1.pod $words $opts
 else
 	ko "the plain build's $tool and $sim (make all) for the manual page checks"
 fi
 opts=$(scripts/xen-hotpatch-build payload --help | grep -oE -- '(^| |\[)--?[a-z][a-z-]*' | tr -d ' [' | sort -u)
 # shellcheck disable=SC2086
-t "man/xen-hotpatch-build-payload.1.pod names every option of xen-hotpatch-build payload --help" \
-	man_covers man/xen-hotpatch-build-payload.1.pod $opts
+t "src/man/xen-hotpatch-build-payload.1.pod names every option of xen-hotpatch-build payload --help" \
+	man_covers src/man/xen-hotpatch-build-payload.1.pod $opts
 opts=$(scripts/xen-hotpatch-mkpkg --help | grep -oE -- '(^| |\()--[a-z][a-z-]*' | tr -d ' (' | sort -u)
 # shellcheck disable=SC2086
-t "man/xen-hotpatch-mkpkg.1.pod names every option of xen-hotpatch-mkpkg --help" \
-	man_covers man/xen-hotpatch-mkpkg.1.pod $opts
+t "src/man/xen-hotpatch-mkpkg.1.pod names every option of xen-hotpatch-mkpkg --help" \
+	man_covers src/man/xen-hotpatch-mkpkg.1.pod $opts
 
 # ---- the Makefile's install rule ----------------------------------------------------
 # A source named in INSTALL_FILES that does not exist fails `make install`,
