@@ -9,7 +9,8 @@
 # 1. The patches (-p1 against the hypervisor source tree, XSA style) are applied
 #    without fuzz to copies of the files they touch; the kit is never written
 #    to. C sources and headers under xen/ only (others outside xen/ are left
-#    out, saying so; assembly, build files and new sources are refused).
+#    out, saying so; assembly, build files and new sources are refused). A
+#    changed struct or union definition is refused (a data layout change).
 # 2. The objects built from the touched files, or including them, are rebuilt
 #    patched in a scratch tree of symbolic links to the kit's sources, with the
 #    kit's recorded commands (its compiler and flags, with -ffunction-sections
@@ -343,7 +344,7 @@ bp_check_types() {
 	_top=$1 _pf=$2
 	for _f in $bp_files; do
 		case $_f in *.c | *.h) ;; *) continue ;; esac
-		[ -f "$_top/$_f" ] && [ -f "$_pf/$_f" ] || continue
+		{ [ -f "$_top/$_f" ] && [ -f "$_pf/$_f" ]; } || continue
 		bp_types "$_top/$_f" | cut -f 1,3 >"$bp_tmp/types.orig"
 		_bad=$(bp_types "$_pf/$_f" | awk -F '\t' -v orig="$bp_tmp/types.orig" '
 			BEGIN { while ((getline l < orig) > 0) { split(l, f, "\t"); had[f[1]] = 1; same[l] = 1 } }
@@ -371,6 +372,7 @@ bp_objects() {
 		esac
 	done
 	# a refusal is one line: the files left out are named in it
+	# shellcheck disable=SC2086 # a list of paths without blanks
 	[ -n "$_x" ] || bp_die "$(bp_list $_left): not part of the hypervisor ($KIT_XEN_DIR/): the patches touch nothing to patch"
 	for _f in $_left; do
 		printf '%s: %s: not part of the hypervisor, left out\n' "${XHP_PROG:-xen-hotpatch-build}" "$_f" >&2
