@@ -270,7 +270,7 @@ bp_install_patched() {
 # "KEY<TAB>LINE<TAB>BODY" (KEY "struct NAME", or for an anonymous one
 # "struct {} WHAT-FOLLOWS": its typedef or variable name; BODY its text
 # without comments, blanks squeezed). Rough C: comments, literals and
-# preprocessor lines are skipped; a "{" at file level opens a type when the
+# preprocessor lines (but in a type's body) are skipped; a "{" at file level opens a type when the
 # text before it (after its last ")", attributes removed) names struct or
 # union and holds no "=".
 bp_types() {
@@ -314,7 +314,14 @@ bp_types() {
 	}
 	{
 		out = strip($0)
-		if (depth == 0 && intype != 2 && out ~ /^[ \t]*#/) { if (out !~ /\\$/) head = ""; next }
+		# preprocessor lines with their continuations: part of a type
+		# they stand in, else no code
+		if (inpp || out ~ /^[ \t]*#/) {
+			inpp = out ~ /\\$/
+			if (intype == 1) body = body out " "
+			else if (depth == 0) head = ""
+			next
+		}
 		n = length(out)
 		for (i = 1; i <= n; i++) {
 			c = substr(out, i, 1)
