@@ -10,7 +10,8 @@
 #    without fuzz to copies of the files they touch; the kit is never written
 #    to. C sources and headers under xen/ only (others outside xen/ are left
 #    out, saying so; assembly, build files and new sources are refused). A
-#    changed struct or union definition is refused (a data layout change).
+#    changed struct or union definition, or a renumbered enum, is refused
+#    (a data layout change).
 # 2. The objects built from the touched files, or including them, are rebuilt
 #    patched in a scratch tree of symbolic links to the kit's sources, with the
 #    kit's recorded commands (its compiler and flags, with -ffunction-sections
@@ -266,8 +267,8 @@ bp_install_patched() {
 	done
 }
 
-# The struct and union definitions at file level of C file $1, one line each:
-# "KEY<TAB>LINE<TAB>BODY" (KEY "struct NAME", or for an anonymous one
+# The struct, union and enum definitions at file level of C file $1, one line
+# each: "KEY<TAB>LINE<TAB>BODY" (KEY "struct NAME", or for an anonymous one
 # "struct {} WHAT-FOLLOWS": its typedef or variable name; BODY its text
 # without comments, blanks squeezed). Rough C: comments, literals and
 # preprocessor lines (but in a type's body) are skipped; a "{" at file level opens a type when the
@@ -287,10 +288,12 @@ bp_types() {
 	function opens(h,   m) {
 		gsub(/__attribute__[ \t]*\(\(.*\)\)/, "", h)
 		sub(/^.*\)/, "", h)
-		if (h !~ /(^|[^A-Za-z0-9_])(struct|union)([^A-Za-z0-9_]|$)/ || h ~ /=/)
+		if (h !~ /(^|[^A-Za-z0-9_])(struct|union|enum)([^A-Za-z0-9_]|$)/ || h ~ /=/)
 			return 0
-		kind = h ~ /(^|[^A-Za-z0-9_])struct([^A-Za-z0-9_]|$)/ ? "struct" : "union"
-		m = h; sub(/^.*(struct|union)[ \t]*/, "", m); sub(/[ \t]+$/, "", m)
+		kind = "enum"
+		if (h ~ /(^|[^A-Za-z0-9_])union([^A-Za-z0-9_]|$)/) kind = "union"
+		if (h ~ /(^|[^A-Za-z0-9_])struct([^A-Za-z0-9_]|$)/) kind = "struct"
+		m = h; sub(/^.*(struct|union|enum)[ \t]*/, "", m); sub(/[ \t]+$/, "", m)
 		name = m ~ /^[A-Za-z_][A-Za-z0-9_]*$/ ? m : ""
 		return 1
 	}
@@ -344,9 +347,10 @@ bp_types() {
 }
 
 # A struct or union the running hypervisor holds data of cannot change: live
-# data keeps the old layout while patched code would use the new one. Each
-# definition of a touched file (C sources and headers) is compared by name
-# between the kit's source and the patched one; new types may be added.
+# data keeps the old layout while patched code would use the new one; an
+# enum's existing enumerators keep their values (new ones may follow them).
+# Each definition of a touched file (C sources and headers) is compared by
+# name between the kit's source and the patched one; new types may be added.
 bp_check_types() {
 	_top=$1 _pf=$2
 	for _f in $bp_files; do
@@ -354,10 +358,19 @@ bp_check_types() {
 		{ [ -f "$_top/$_f" ] && [ -f "$_pf/$_f" ]; } || continue
 		bp_types "$_top/$_f" | cut -f 1,3 >"$bp_tmp/types.orig"
 		_bad=$(bp_types "$_pf/$_f" | awk -F '\t' -v orig="$bp_tmp/types.orig" '
-			BEGIN { while ((getline l < orig) > 0) { split(l, f, "\t"); had[f[1]] = 1; same[l] = 1 } }
-			had[$1] && !same[$1 "\t" $3] { print $1 " (line " $2 ")"; exit }')
-		[ -z "$_bad" ] ||
-			bp_die "$_f: ${_bad}: its definition changes: live data of the old layout cannot be patched (a payload may add a new type, not change one)"
+			function items(b, a,   n) {
+				gsub(/[ }]/, "", b); n = split(b, a, ","); if (n && a[n] == "") n--; return n
+			}
+			function prefix(o, p,   x, y, n, i) {
+				n = items(o, x); if (items(p, y) < n) return 0
+				for (i = 1; i <= n; i++) if (x[i] != y[i]) return 0
+				return 1
+			}
+			BEGIN { while ((getline l < orig) > 0) { split(l, f, "\t"); had[f[1]] = f[2]; same[l] = 1 } }
+			!($1 in had) || same[$1 "\t" $3] { next }
+			/^enum / { if (!prefix(had[$1], $3)) { print $1 " (line " $2 ")\tits enumerators are renumbered or removed: live data holding the old values would change meaning (new ones may be added at the end)"; exit }; next }
+			{ print $1 " (line " $2 ")\tits definition changes: live data of the old layout cannot be patched (a payload may add a new type, not change one)"; exit }')
+		[ -z "$_bad" ] || bp_die "$_f: $(printf '%s' "$_bad" | tr '\t' ':' | sed 's/:/: /')"
 	done
 }
 

@@ -214,6 +214,11 @@ test_changed_struct_layout_is_refused() {
 	printf -- '--- a/xen/include/xen/timer.h\n+++ b/xen/include/xen/timer.h\n@@ -25,6 +25,7 @@\n         /* Linked list (TIMER_STATUS_in_list). */\n         struct timer *list_next;\n         /* Linked list of inactive timers (TIMER_STATUS_inactive). */\n+        unsigned long cookie[4];\n         struct list_head inactive;\n     };\n \n' >"$T/timer.patch"
 	payload s2 --patch "$T/timer.patch"
 	assert_refused "xen/include/xen/timer.h: struct timer (line 17): its definition changes"
+	# an enumerator inserted renumbers those after it; one appended does not
+	payload e1 --patch "$PATCHES/refuse-enum.patch"
+	assert_refused "xen/common/stop_machine.c: enum stopmachine_state (line 33): its enumerators are renumbered"
+	payload e2 --patch "$PATCHES/enum-append.patch"
+	assert_refused "the patch changes no function the hypervisor runs"
 }
 
 # A reworded comment inside a struct and a new type of the patch's own are
