@@ -86,7 +86,7 @@ one xhp-compiler hypervisor "file=/sys/hypervisor/compilation/compiler=hotpatch-
 	"new initialised and zeroed statics in xen_compiler()" --patch "$patches/compiler-generation.patch"
 one xhp-ipi hypervisor alive \
 	"send_IPI_mask() with a bug frame and alternatives Xen applies at load" --patch "$patches/ipi-bug-alt.patch"
-for r in refuse-data refuse-init refuse-layout refuse-noop refuse-struct refuse-tiny iocap-header; do
+for r in refuse-data refuse-init refuse-layout refuse-noop refuse-struct refuse-enum refuse-tiny iocap-header; do
 	one "xhp-$r" hypervisor refused "$(sed -n 1p "$patches/$r.patch")" --patch "$patches/$r.patch" 2>/dev/null
 done
 exit "$rc"
