@@ -105,7 +105,8 @@ bp_parse() {
 # touches, as -p1 paths ("xen/common/kernel.c"; "BAD NAME" for a name it
 # cannot read); with PREFIX, the diff reduced to its files under PREFIX/ (what
 # patch applies to the kit's tree, which has no tools/ or docs/). Hunks are
-# read by their line counts: a removed line "-- x" is not a file header.
+# read by their line counts: a removed line "-- x" is not a file header. CRs
+# ending lines are dropped (a mailed patch), as GNU patch does.
 bp_diff() {
 	awk -v keep="${2:-}" '
 	function counts(h, n) { sub(/^[-+][0-9]+/, "", h); return h == "" ? 1 : substr(h, 2) + 0 }
@@ -115,6 +116,7 @@ bp_diff() {
 		if (f ~ /^"/ || !(n = index(f, "/"))) return "BAD " f
 		return substr(f, n + 1)
 	}
+	{ sub(/\r$/, "") }	# a patch mailed with CRLF line ends (as patch does)
 	(ol > 0 || nl > 0) && !/^\\/ {
 		c = substr($0, 1, 1)
 		if (c == "-") ol--; else if (c == "+") nl--; else { ol--; nl-- }

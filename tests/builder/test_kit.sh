@@ -239,6 +239,11 @@ test_patch_with_parts_outside_the_hypervisor() {
 	assertEquals "left out, said once each" "xen-hotpatch-build: docs/misc/livepatch.pandoc: not part of the hypervisor, left out
 xen-hotpatch-build: tools/misc/xenpm.c: not part of the hypervisor, left out" "$(cat "$T/err")"
 	assertEquals "patches" "outside-xen.patch" "$("$XHP_BIN" --json info "$OUT" | jq -r '.[0].modinfo.patches')"
+	# the same patch mailed with CRLF line ends
+	sed 's/$/\r/' "$PATCHES/outside-xen.patch" >"$T/crlf.patch"
+	payload crlf --patch "$T/crlf.patch"
+	assert_built
+	assertEquals "funcs (CRLF)" "xen_compiler" "$(funcs | cut -d' ' -f1)"
 }
 
 # What touches nothing to patch is refused in one line naming the files.
