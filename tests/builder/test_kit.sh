@@ -359,7 +359,8 @@ test_every_object_of_the_kit() {
 
 # The simulated hypervisor started from the kit's xen-syms (its symbol table
 # and build-id) takes the payloads through the tool: a stacked pair, then a
-# cumulative REPLACE, then a payload with load/unload hooks.
+# cumulative REPLACE, then a payload with load/unload hooks, one with a new
+# lookup table, one with a bug frame and alternatives.
 test_simulator_with_the_kit_xen_syms_applies_them() {
 	_sim=${XHP_SIM_BIN:-$XHP_TOP/build/asan/xen-hotpatch-sim}
 	if ! "$_sim" 2>&1 | grep -q -- '--xen-syms'; then
@@ -371,13 +372,15 @@ test_simulator_with_the_kit_xen_syms_applies_them() {
 	payload upper --patch "$PATCHES/compiled-by.patch" --depends "$T/lower.livepatch"
 	payload cumul --cumulative --patch "$PATCHES/extra-version.patch" --patch "$PATCHES/compiled-by.patch"
 	payload hooks --patch "$PATCHES/hooks.patch"
+	payload caps --patch "$PATCHES/caps-table.patch"
+	payload ipi --patch "$PATCHES/ipi-bug-alt.patch"
 	_r=$T/root
 	_pd=$_r/usr/lib/xen-hotpatch/$KIT_ID
 	mkdir -p "$_r/etc/xen-hotpatch" "$_pd"
 	printf 'backend = sim:%s\n' "$T/sim" >"$_r/etc/xen-hotpatch/xen-hotpatch.conf"
 	"$_sim" "$T/sim" init --xen-syms "$KIT/xen-syms" >/dev/null || fail "sim init --xen-syms"
 	export XEN_HOTPATCH_RUN_DIR="$T/run"
-	for _step in "lower upper" "cumul" "hooks"; do
+	for _step in "lower upper" "cumul" "hooks" "caps" "ipi"; do
 		rm -f "$_pd"/*.livepatch
 		for _p in $_step; do cp "$T/$_p.livepatch" "$_pd/"; done
 		"$XHP_BIN" --root "$_r" apply >"$T/out" 2>"$T/err"
