@@ -9,7 +9,9 @@
 # 1. The patches (-p1 against the hypervisor source tree, XSA style) are applied
 #    without fuzz to copies of the files they touch; the kit is never written
 #    to. C sources and headers under xen/ only (others outside xen/ are left
-#    out, saying so; assembly, build files and new sources are refused).
+#    out, saying so; assembly, build files and new sources are refused). A
+#    changed struct or union definition, or a renumbered enum, is refused
+#    (a data layout change).
 # 2. The objects built from the touched files, or including them, are rebuilt
 #    patched in a scratch tree of symbolic links to the kit's sources, with the
 #    kit's recorded commands (its compiler and flags, with -ffunction-sections
@@ -99,17 +101,41 @@ bp_parse() {
 	done || exit 2
 }
 
-# The files a unified diff touches, as -p1 paths ("xen/common/kernel.c").
-bp_touched() {
-	awk '
-		/^--- / { old = $2; next }
-		/^\+\+\+ / {
-			f = $2; if (f == "/dev/null") f = old
-			sub(/\t.*/, "", f)
-			if (f ~ /^"/) { print "BAD " f; next }
-			n = index(f, "/"); if (n == 0) { print "BAD " f; next }
-			print substr(f, n + 1)
-		}' "$1"
+# bp_diff FILE [PREFIX]: without PREFIX, the files the unified diff FILE
+# touches, as -p1 paths ("xen/common/kernel.c"; "BAD NAME" for a name it
+# cannot read); with PREFIX, the diff reduced to its files under PREFIX/ (what
+# patch applies to the kit's tree, which has no tools/ or docs/). Hunks are
+# read by their line counts: a removed line "-- x" is not a file header. CRs
+# ending lines are dropped (a mailed patch), as GNU patch does.
+bp_diff() {
+	awk -v keep="${2:-}" '
+	function counts(h, n) { sub(/^[-+][0-9]+/, "", h); return h == "" ? 1 : substr(h, 2) + 0 }
+	function file(plus,   f, n) {
+		f = plus; sub(/^\+\+\+ /, "", f); sub(/\t.*/, "", f)
+		if (f == "/dev/null") { f = minus; sub(/^--- /, "", f); sub(/\t.*/, "", f) }
+		if (f ~ /^"/ || !(n = index(f, "/"))) return "BAD " f
+		return substr(f, n + 1)
+	}
+	{ sub(/\r$/, "") }	# a patch mailed with CRLF line ends (as patch does)
+	(ol > 0 || nl > 0) && !/^\\/ {
+		c = substr($0, 1, 1)
+		if (c == "-") ol--; else if (c == "+") nl--; else { ol--; nl-- }
+		if (out) print
+		next
+	}
+	minus != "" && !/^\+\+\+ / { head = head minus "\n"; minus = "" }
+	/^@@ -[0-9]+(,[0-9]+)? \+[0-9]+(,[0-9]+)? @@/ { ol = counts($2); nl = counts($3); if (out) print; next }
+	/^\\/ { if (out) print; next }
+	/^--- / { minus = $0; next }
+	/^\+\+\+ / && minus != "" {
+		f = file($0)
+		if (keep == "") print f
+		out = keep != "" && index(f, keep "/") == 1
+		if (out) printf "%s%s\n%s\n", head, minus, $0
+		head = ""; minus = ""
+		next
+	}
+	{ head = head $0 "\n" }' "$1"
 }
 
 # Check the patch files and make their paths absolute (patch runs elsewhere).
@@ -119,7 +145,7 @@ bp_check_inputs() {
 	while IFS= read -r _p; do
 		[ -n "$_p" ] || continue
 		{ [ -f "$_p" ] && [ -r "$_p" ]; } || bp_die "$_p: no such patch file"
-		_t=$(bp_touched "$_p")
+		_t=$(bp_diff "$_p")
 		[ -n "$_t" ] || bp_die "$_p: not a unified diff (no +++ lines)"
 		case $_t in *"BAD "*) bp_die "$_p: cannot read the file names (want -p1 paths like a/xen/common/kernel.c)" ;; esac
 		case $(basename "$_p") in
@@ -188,7 +214,9 @@ bp_apply() {
 	while IFS= read -r _p; do
 		[ -n "$_p" ] || continue
 		# no fuzz: a hunk whose context does not match exactly is refused
-		if ! _msg=$(cd "$_pf" && patch -p1 -F 0 --batch --forward --no-backup-if-mismatch -r - -s <"$_p" 2>&1); then
+		# (only its files of the hypervisor: the others are left out)
+		if ! _msg=$(bp_diff "$_p" "$KIT_XEN_DIR" | (cd "$_pf" &&
+			patch -p1 -F 0 --batch --forward --no-backup-if-mismatch -r - -s) 2>&1); then
 			_msg=$(printf '%s\n' "$_msg" | grep -v '^$' | head -n 1)
 			bp_die "$_p: does not apply to the kit's source: ${_msg:-patch failed}"
 		fi
@@ -241,11 +269,118 @@ bp_install_patched() {
 	done
 }
 
+# The struct, union and enum definitions at file level of C file $1, one line
+# each: "KEY<TAB>LINE<TAB>BODY" (KEY "struct NAME", or for an anonymous one
+# "struct {} WHAT-FOLLOWS": its typedef or variable name; BODY its text
+# without comments, blanks squeezed). Rough C: comments, literals and
+# preprocessor lines (but in a type's body) are skipped; a "{" at file level opens a type when the
+# text before it (after its last ")", attributes removed) names struct or
+# union and holds no "=".
+bp_types() {
+	awk '
+	function emit(   key, t) {
+		key = kind " " name
+		if (name == "") {
+			t = tail; gsub(/[;{}]/, "", t); gsub(/^[ \t]+|[ \t]+$/, "", t)
+			key = kind " {} " t
+		}
+		gsub(/[ \t]+/, " ", body)
+		printf "%s\t%d\t%s\n", key, start, body
+	}
+	function opens(h,   m) {
+		gsub(/__attribute__[ \t]*\(\(.*\)\)/, "", h)
+		sub(/^.*\)/, "", h)
+		if (h !~ /(^|[^A-Za-z0-9_])(struct|union|enum)([^A-Za-z0-9_]|$)/ || h ~ /=/)
+			return 0
+		kind = "enum"
+		if (h ~ /(^|[^A-Za-z0-9_])union([^A-Za-z0-9_]|$)/) kind = "union"
+		if (h ~ /(^|[^A-Za-z0-9_])struct([^A-Za-z0-9_]|$)/) kind = "struct"
+		m = h; sub(/^.*(struct|union|enum)[ \t]*/, "", m); sub(/[ \t]+$/, "", m)
+		name = m ~ /^[A-Za-z_][A-Za-z0-9_]*$/ ? m : ""
+		return 1
+	}
+	function strip(line,   out, tok) {
+		out = ""
+		while (length(line)) {
+			if (incomment) {
+				if (!index(line, "*/")) return out
+				line = substr(line, index(line, "*/") + 2); incomment = 0; continue
+			}
+			if (!match(line, /\/\*|\/\/|"([^"\\]|\\.)*"|\047([^\047\\]|\\.)*\047/))
+				return out line
+			tok = substr(line, RSTART, RLENGTH)
+			out = out substr(line, 1, RSTART - 1)
+			line = substr(line, RSTART + RLENGTH)
+			if (tok == "/*") { incomment = 1; out = out " " }
+			else if (tok == "//") return out
+			else out = out "\"\""
+		}
+		return out
+	}
+	{
+		out = strip($0)
+		# preprocessor lines with their continuations: part of a type
+		# they stand in, else no code
+		if (inpp || out ~ /^[ \t]*#/) {
+			inpp = out ~ /\\$/
+			if (intype == 1) body = body out " "
+			else if (depth == 0) head = ""
+			next
+		}
+		n = length(out)
+		for (i = 1; i <= n; i++) {
+			c = substr(out, i, 1)
+			if (intype == 1) body = body c
+			if (c == "{") {
+				if (depth == 0 && opens(head)) { intype = 1; start = NR; body = ""; tail = "" }
+				depth++
+			} else if (c == "}") {
+				if (depth > 0) depth--
+				if (depth == 0) { head = ""; if (intype) intype = 2 }
+			} else if (depth == 0 && intype == 2) {
+				if (c == ";") { emit(); intype = 0 } else tail = tail c
+			} else if (depth == 0) {
+				if (c == ";") head = ""; else head = head c
+			}
+		}
+		if (intype == 1) body = body " "
+		if (depth == 0) head = head " "
+	}' "$1"
+}
+
+# A struct or union the running hypervisor holds data of cannot change: live
+# data keeps the old layout while patched code would use the new one; an
+# enum's existing enumerators keep their values (new ones may follow them).
+# Each definition of a touched file (C sources and headers) is compared by
+# name between the kit's source and the patched one; new types may be added.
+bp_check_types() {
+	_top=$1 _pf=$2
+	for _f in $bp_files; do
+		case $_f in *.c | *.h) ;; *) continue ;; esac
+		{ [ -f "$_top/$_f" ] && [ -f "$_pf/$_f" ]; } || continue
+		bp_types "$_top/$_f" | cut -f 1,3 >"$bp_tmp/types.orig"
+		_bad=$(bp_types "$_pf/$_f" | awk -F '\t' -v orig="$bp_tmp/types.orig" '
+			function items(b, a,   n) {
+				gsub(/[ }]/, "", b); n = split(b, a, ","); if (n && a[n] == "") n--; return n
+			}
+			function prefix(o, p,   x, y, n, i) {
+				n = items(o, x); if (items(p, y) < n) return 0
+				for (i = 1; i <= n; i++) if (x[i] != y[i]) return 0
+				return 1
+			}
+			BEGIN { while ((getline l < orig) > 0) { split(l, f, "\t"); had[f[1]] = f[2]; same[l] = 1 } }
+			!($1 in had) || same[$1 "\t" $3] { next }
+			/^enum / { if (!prefix(had[$1], $3)) { print $1 " (line " $2 ")\tits enumerators are renumbered or removed: live data holding the old values would change meaning (new ones may be added at the end)"; exit }; next }
+			{ print $1 " (line " $2 ")\tits definition changes: live data of the old layout cannot be patched (a payload may add a new type, not change one)"; exit }')
+		[ -z "$_bad" ] || bp_die "$_f: $(printf '%s' "$_bad" | tr '\t' ':' | sed 's/:/: /')"
+	done
+}
+
 # Objects affected by the touched files. C sources and headers of the
 # hypervisor only: assembly, build files and new sources are refused; files
 # outside it (tools, docs) are left out, saying so.
 bp_objects() {
-	_x=""
+	_x="" _left=""
 	for _f in $bp_files; do
 		case $_f in
 		"$KIT_XEN_DIR"/*.S) bp_die "$_f: an assembly source: the payload builder patches C code only" ;;
@@ -255,12 +390,32 @@ bp_objects() {
 			_x="$_x $_f" ;;
 		"$KIT_XEN_DIR"/*.h) _x="$_x $_f" ;;
 		"$KIT_XEN_DIR"/*) bp_die "$_f: not a C source or header: a build change cannot go into a payload" ;;
-		*) printf '%s: %s: not part of the hypervisor, left out\n' "${XHP_PROG:-xen-hotpatch-build}" "$_f" >&2 ;;
+		*) _left="$_left $_f" ;;
 		esac
 	done
-	[ -n "$_x" ] || bp_die "the patches touch no file of the hypervisor ($KIT_XEN_DIR/)"
+	# a refusal is one line: the files left out are named in it
+	# shellcheck disable=SC2086 # a list of paths without blanks
+	[ -n "$_x" ] || bp_die "$(bp_list $_left): not part of the hypervisor ($KIT_XEN_DIR/): the patches touch nothing to patch"
+	for _f in $_left; do
+		printf '%s: %s: not part of the hypervisor, left out\n' "${XHP_PROG:-xen-hotpatch-build}" "$_f" >&2
+	done
 	# shellcheck disable=SC2086 # a list of tree paths without blanks
-	kit_objects_using $_x || exit 1
+	_objs=$(kit_objects_using $_x) || exit 1
+	# shellcheck disable=SC2086
+	[ -n "$_objs" ] || bp_die "$(bp_list $_x): no object of the kit is built from it (not part of this hypervisor's configuration)"
+	printf '%s\n' "$_objs"
+}
+
+# The patch files' names, comma-separated (they hold no comma).
+bp_patch_names() {
+	printf '%s' "$bp_patches" | while IFS= read -r _p; do
+		[ -n "$_p" ] && basename "$_p"
+	done | paste -s -d, -
+}
+
+# The words given, comma-separated ("a.c, b.h").
+bp_list() {
+	printf '%s\n' "$@" | paste -s -d, - | sed 's/,/, /g'
 }
 
 # The recompiled originals must be the kit's objects (same toolchain, same flags).
@@ -320,7 +475,7 @@ build_payload() {
 	done
 	bp_engine=$(bp_engine)
 	bp_files=$(printf '%s' "$bp_patches" | while IFS= read -r _p; do
-		[ -n "$_p" ] && bp_touched "$_p"; done | LC_ALL=C sort -u)
+		[ -n "$_p" ] && bp_diff "$_p"; done | LC_ALL=C sort -u)
 
 	bp_tmp=$(mktemp -d "${TMPDIR:-/tmp}/xen-hotpatch-build.XXXXXX") || bp_die "cannot create a scratch directory"
 	if [ -n "${XEN_HOTPATCH_BUILD_KEEP:-}" ]; then
@@ -331,23 +486,23 @@ build_payload() {
 	fi
 	trap 'exit 1' HUP INT TERM
 	bp_objs=$(bp_objects) || exit 1
-	[ -n "$bp_objs" ] || bp_die "no object of the kit is built from the touched files"
 	# shellcheck disable=SC2086 # tree paths without blanks
 	bp_farm "$bp_tmp/top" $bp_files $bp_objs
 	bp_apply "$bp_tmp/top" "$bp_tmp/patched-files"
+	bp_check_types "$bp_tmp/top" "$bp_tmp/patched-files"
 	bp_note "rebuilding $(printf '%s\n' "$bp_objs" | wc -l) object(s)"
 	bp_originals "$bp_objs" "$bp_tmp/orig"
 	bp_install_patched "$bp_tmp/top" "$bp_tmp/patched-files"
 	bp_compile "$bp_objs" "$bp_tmp/top" "$bp_tmp/patched" patched
 	bp_triples=$(bp_pairs "$bp_objs" "$bp_tmp/orig" "$bp_tmp/patched")
-	[ -n "$bp_triples" ] || bp_die "the patches change no object code of the hypervisor: nothing to patch"
+	[ -n "$bp_triples" ] ||
+		bp_die "$(bp_patch_names | sed 's/,/, /g'): the patches change no object code of the hypervisor: nothing to patch"
 
 	set -- --xen-syms "$KIT_DIR/xen-syms" --xen-id "$XEN_BUILD_ID" --name "$bp_name" \
 		-o "$bp_out" --modinfo "version=$bp_version"
 	[ "$bp_verbose" = 0 ] || set -- "$@" -v
 	[ -z "$bp_depends" ] || set -- "$@" --depends "$bp_depends"
-	set -- "$@" --modinfo "patches=$(printf '%s' "$bp_patches" | while IFS= read -r _p; do
-		[ -n "$_p" ] && basename "$_p"; done | paste -s -d, -)"
+	set -- "$@" --modinfo "patches=$(bp_patch_names)"
 	set -- "$@" --modinfo "xen_version=$XEN_VERSION"
 	while IFS= read -r _kv; do
 		[ -n "$_kv" ] && set -- "$@" --modinfo "$_kv"

@@ -171,7 +171,14 @@ static bool pair_numbered_objects(struct pair *pr)
 	return progress;
 }
 
-/* What is left and nobody uses keeps its name. */
+static bool unused_same_content(const struct osym *p, const struct osym *o)
+{
+	return !o->nusers && elem_equal((struct osym *)p, (struct osym *)o, 2);
+}
+
+/* What is left and nobody uses keeps its name, or is the original with its
+ * base name and content (table entries such as __setup_opt.N, renumbered
+ * when the patch adds a static before them). */
 static void pair_unused_objects(struct pair *pr)
 {
 	size_t i;
@@ -179,8 +186,12 @@ static void pair_unused_objects(struct pair *pr)
 	for (i = 0; i < pr->p.nsyms; i++) {
 		struct osym *p = &pr->p.syms[i], *o;
 
-		if (eligible(p) && numbered_static(p) && !p->nusers &&
-		    (o = by_name(&pr->o, p)) && !o->nusers)
+		if (!eligible(p) || !numbered_static(p) || p->nusers)
+			continue;
+		o = by_name(&pr->o, p);
+		if (o && o->nusers)
+			o = NULL;
+		if (o || (o = pick(&pr->o, p, unused_same_content)))
 			twin(p, o);
 	}
 }

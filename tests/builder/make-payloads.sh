@@ -78,7 +78,15 @@ one xhp-prepost hypervisor "dmesg=xen-hotpatch: xhp-prepost: pre-apply" \
 	"pre-apply/post-revert hooks (no REPLACE with it)" --patch "$patches/prepost-hooks.patch"
 one xhp-ldt hypervisor alive \
 	"a header change: context_switch() and do_mmuext_op() replaced" --patch "$patches/ldt-header.patch"
-for r in refuse-data refuse-init refuse-layout refuse-noop iocap-header; do
+one xhp-caps hypervisor "file=/sys/hypervisor/properties/capabilities=hp:17,42,5,99,3 *" \
+	"a new helper whose switch is a new lookup table (CSWTCH), in arch_get_xen_caps()" --patch "$patches/caps-table.patch"
+one xhp-features hypervisor "file=/sys/hypervisor/properties/features=1*" \
+	"copy_from_guest and __copy_to_guest in do_xen_version(XENVER_get_features): bit 28 set" --patch "$patches/features-bit.patch"
+one xhp-compiler hypervisor "file=/sys/hypervisor/compilation/compiler=hotpatch-*" \
+	"new initialised and zeroed statics in xen_compiler()" --patch "$patches/compiler-generation.patch"
+one xhp-ipi hypervisor alive \
+	"send_IPI_mask() with a bug frame and alternatives Xen applies at load" --patch "$patches/ipi-bug-alt.patch"
+for r in refuse-data refuse-init refuse-layout refuse-noop refuse-struct refuse-enum refuse-tiny iocap-header; do
 	one "xhp-$r" hypervisor refused "$(sed -n 1p "$patches/$r.patch")" --patch "$patches/$r.patch" 2>/dev/null
 done
 exit "$rc"

@@ -117,6 +117,42 @@ EOF
 	assert_out_has "changed common/t.c f" "ignored common/t.c __setup_opt_new (new entry of .init.setup: read at boot only)"
 }
 
+# A static added before numbered table entries nobody refers to (Xen's
+# __setup_*.N parameter entries) renumbers them: they are still the
+# original's, not new entries to report as ignored, and the live static
+# next to them stays the hypervisor's.
+test_renumbered_unused_entries_are_not_new() {
+	cat <<'EOF' | orig t
+int f(int x)
+{
+	static int calls;
+	static const struct { const char *n; int *v; } entry
+		__attribute__((section(".init.setup"), used)) = { "calls", &calls };
+	return x + ++calls;
+}
+EOF
+	cat <<'EOF' | patched t
+int f(int x)
+{
+	static int added;
+	static int calls;
+	static const struct { const char *n; int *v; } entry
+		__attribute__((section(".init.setup"), used)) = { "calls", &calls };
+	added += x;
+	return x + ++calls;
+}
+EOF
+	mini_build t
+	_on=$(readelf -sW "$T/o/common/t.o" | awk '$8 ~ /^entry\./ { print $8 }')
+	_pn=$(readelf -sW "$T/p/common/t.o" | awk '$8 ~ /^entry\./ { print $8 }')
+	assertNotEquals "GCC renumbered the entry (else this tests nothing)" "$_on" "$_pn"
+	engine
+	assert_built
+	assert_lacks "$(cat "$T/out")" "ignored" "the renumbered entry is not new"
+	assert_out_has "changed common/t.c f" "new common/t.c added."
+	assert_has "$(syms | sed 's/\.[0-9]*$//')" "ABS common/t.c#calls" "the live counter is the hypervisor's"
+}
+
 test_same_build_same_id_other_name_other_id() {
 	base_source | orig t
 	base_source | sed 's/helper(x) +/helper(x + 1) +/' | patched t

@@ -160,6 +160,114 @@ test_refusals() {
 	assert_refused "the patches change no object code of the hypervisor"
 }
 
+# A new out-of-line helper whose switch GCC made a lookup table: the new
+# table (CSWTCH) goes into the payload's read-only data with the helper.
+test_new_helper_with_a_new_lookup_table() {
+	payload caps --patch "$PATCHES/caps-table.patch"
+	assert_built
+	assertEquals "funcs" "arch_get_xen_caps" "$(funcs | cut -d' ' -f1)"
+	assert_has "$(syms)" "$(secidx .text) caps#hp_code" "the new helper"
+	assertEquals "the new table" "1" "$(syms | grep -c "^$(secidx .rodata) caps#CSWTCH\.")"
+	# its 5 entries, in order
+	assertEquals "table contents" "17 42 5 99 3" "$(readelf -x .rodata "$OUT" | awk '/^  0x/ { for (i = 2; i <= 5; i++) printf "%s", $i }' |
+		fold -w 8 | head -n 5 | while read -r _w; do printf '%d ' "0x$(echo "$_w" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/')"; done | sed 's/ $//')"
+}
+
+# A guest copy both ways (copy_from_guest, __copy_to_guest) in a case of
+# do_xen_version(), and its compat twin.
+test_guest_copies_in_and_out() {
+	payload features --patch "$PATCHES/features-bit.patch"
+	assert_built
+	assert_lines "compat_xen_version
+do_xen_version" "$(funcs | cut -d' ' -f1)" "funcs"
+}
+
+# New function-local statics, one initialised (.data), one zeroed (.bss).
+test_new_initialised_static() {
+	payload gen --patch "$PATCHES/compiler-generation.patch"
+	assert_built
+	assert_has "$(syms | sed 's/\.[0-9]*$//')" "$(secidx .data) gen#generation" "the initialised counter"
+	assert_has "$(syms | sed 's/\.[0-9]*$//')" "$(secidx .bss) gen#buf" "the buffer"
+	assertEquals "its initial value" "07000000" "$(readelf -x .data "$OUT" | awk '/^  0x/ { print $2; exit }')"
+}
+
+# A bug frame (BUG_ON) and alternatives (alternative_vcall) of a changed
+# function come along; its existing function-local static stays the
+# hypervisor's while a new one is added.
+test_bug_frame_and_alternatives() {
+	payload ipi --patch "$PATCHES/ipi-bug-alt.patch"
+	assert_built
+	assertEquals "funcs" "send_IPI_mask" "$(funcs | cut -d' ' -f1)"
+	assertNotEquals "a bug frame" "" "$(relas .bug_frames.2)"
+	assertNotEquals "alternatives" "" "$(relas .altinstructions)"
+	payload statics --patch "$PATCHES/local-statics.patch"
+	assert_built
+	assert_has "$(syms)" "ABS arch/x86/time.c#warned_once.1" "the live flag is the hypervisor's"
+	assert_has "$(syms | sed 's/\.[0-9]*$//')" "$(secidx .bss) statics#wraps" "the new counter"
+	assert_lacks "$(cat "$T/out")" "ignored" "no boot-time entry is new"
+}
+
+# A struct or union whose definition changes: the running hypervisor holds
+# data of the old layout (struct range is allocated with xmalloc: no variable
+# changes size). Refused before anything is compiled, naming file, type, line.
+test_changed_struct_layout_is_refused() {
+	payload s1 --patch "$PATCHES/refuse-struct.patch"
+	assert_refused "xen/common/rangeset.c: struct range (line 16): its definition changes"
+	# in a header, a member added to an anonymous union inside the struct
+	printf -- '--- a/xen/include/xen/timer.h\n+++ b/xen/include/xen/timer.h\n@@ -25,6 +25,7 @@\n         /* Linked list (TIMER_STATUS_in_list). */\n         struct timer *list_next;\n         /* Linked list of inactive timers (TIMER_STATUS_inactive). */\n+        unsigned long cookie[4];\n         struct list_head inactive;\n     };\n \n' >"$T/timer.patch"
+	payload s2 --patch "$T/timer.patch"
+	assert_refused "xen/include/xen/timer.h: struct timer (line 17): its definition changes"
+	# an enumerator inserted renumbers those after it; one appended does not
+	payload e1 --patch "$PATCHES/refuse-enum.patch"
+	assert_refused "xen/common/stop_machine.c: enum stopmachine_state (line 33): its enumerators are renumbered"
+	payload e2 --patch "$PATCHES/enum-append.patch"
+	assert_refused "the patch changes no function the hypervisor runs"
+}
+
+# A reworded comment inside a struct and a new type of the patch's own are
+# no layout change: built.
+test_struct_comments_and_new_types_are_built() {
+	payload sc --patch "$PATCHES/struct-comment-new-type.patch"
+	assert_built
+	assertEquals "funcs" "rangeset_domain_printk" "$(funcs | cut -d' ' -f1)"
+}
+
+# An XSA-style patch also touching docs/ and tools/: the hypervisor's part is
+# built, the rest left out (one line each on stderr); the tools/ hunk has
+# lines "-- " and "++ " that are no file headers.
+test_patch_with_parts_outside_the_hypervisor() {
+	payload outside --patch "$PATCHES/outside-xen.patch"
+	assert_built
+	assertEquals "funcs" "xen_compiler" "$(funcs | cut -d' ' -f1)"
+	assertEquals "left out, said once each" "xen-hotpatch-build: docs/misc/livepatch.pandoc: not part of the hypervisor, left out
+xen-hotpatch-build: tools/misc/xenpm.c: not part of the hypervisor, left out" "$(cat "$T/err")"
+	assertEquals "patches" "outside-xen.patch" "$("$XHP_BIN" --json info "$OUT" | jq -r '.[0].modinfo.patches')"
+	# the same patch mailed with CRLF line ends
+	sed 's/$/\r/' "$PATCHES/outside-xen.patch" >"$T/crlf.patch"
+	payload crlf --patch "$T/crlf.patch"
+	assert_built
+	assertEquals "funcs (CRLF)" "xen_compiler" "$(funcs | cut -d' ' -f1)"
+}
+
+# What touches nothing to patch is refused in one line naming the files.
+test_refusals_name_the_files() {
+	printf -- '--- a/docs/misc/livepatch.pandoc\n+++ b/docs/misc/livepatch.pandoc\n@@ -1 +1 @@\n-a\n+b\n' >"$T/docs.patch"
+	payload docs --patch "$T/docs.patch"
+	assert_refused "docs/misc/livepatch.pandoc: not part of the hypervisor (xen/)"
+	# common/argo.c: this hypervisor is configured without CONFIG_ARGO
+	printf -- '--- a/xen/common/argo.c\n+++ b/xen/common/argo.c\n@@ -1,1 +1,1 @@\n-/******************************************************************************\n+/*****************************************************************************\n' >"$T/argo.patch"
+	payload argo --patch "$T/argo.patch"
+	assert_refused "xen/common/argo.c: no object of the kit is built from it"
+	payload noop --patch "$PATCHES/refuse-noop.patch"
+	assert_refused "refuse-noop.patch: the patches change no object code"
+}
+
+# A function whose body is one ud2 (2 bytes) cannot take Xen's 5-byte jump.
+test_tiny_function_is_refused() {
+	payload tiny --patch "$PATCHES/refuse-tiny.patch"
+	assert_refused "arch/x86/mm/shadow/guest_2.o: sh_map_and_validate_gl4e__guest_2: 2 bytes: too small for a jump"
+}
+
 test_header_change_rebuilds_its_users() {
 	payload ldt --patch "$PATCHES/ldt-header.patch"
 	assert_built
@@ -254,7 +362,8 @@ test_every_object_of_the_kit() {
 
 # The simulated hypervisor started from the kit's xen-syms (its symbol table
 # and build-id) takes the payloads through the tool: a stacked pair, then a
-# cumulative REPLACE, then a payload with load/unload hooks.
+# cumulative REPLACE, then a payload with load/unload hooks, one with a new
+# lookup table, one with a bug frame and alternatives.
 test_simulator_with_the_kit_xen_syms_applies_them() {
 	_sim=${XHP_SIM_BIN:-$XHP_TOP/build/asan/xen-hotpatch-sim}
 	if ! "$_sim" 2>&1 | grep -q -- '--xen-syms'; then
@@ -266,13 +375,15 @@ test_simulator_with_the_kit_xen_syms_applies_them() {
 	payload upper --patch "$PATCHES/compiled-by.patch" --depends "$T/lower.livepatch"
 	payload cumul --cumulative --patch "$PATCHES/extra-version.patch" --patch "$PATCHES/compiled-by.patch"
 	payload hooks --patch "$PATCHES/hooks.patch"
+	payload caps --patch "$PATCHES/caps-table.patch"
+	payload ipi --patch "$PATCHES/ipi-bug-alt.patch"
 	_r=$T/root
 	_pd=$_r/usr/lib/xen-hotpatch/$KIT_ID
 	mkdir -p "$_r/etc/xen-hotpatch" "$_pd"
 	printf 'backend = sim:%s\n' "$T/sim" >"$_r/etc/xen-hotpatch/xen-hotpatch.conf"
 	"$_sim" "$T/sim" init --xen-syms "$KIT/xen-syms" >/dev/null || fail "sim init --xen-syms"
 	export XEN_HOTPATCH_RUN_DIR="$T/run"
-	for _step in "lower upper" "cumul" "hooks"; do
+	for _step in "lower upper" "cumul" "hooks" "caps" "ipi"; do
 		rm -f "$_pd"/*.livepatch
 		for _p in $_step; do cp "$T/$_p.livepatch" "$_pd/"; done
 		"$XHP_BIN" --root "$_r" apply >"$T/out" 2>"$T/err"
