@@ -347,14 +347,30 @@ static void view_hypervisor(struct xhp_session *s, struct xhp_view *v)
 	}
 }
 
+/* The names of the installed files the inventory could not use. */
+static void view_unreadable(const struct xhp_session *s, struct xhp_view *v)
+{
+	size_t i;
+
+	for (i = 0; i < s->inv.nproblems; i++) {
+		const char *slash = strrchr(s->inv.problems[i].path, '/');
+		_cleanup_free_ char *stem = xhp_payload_stem(slash ? slash + 1 : s->inv.problems[i].path);
+
+		if (stem && stem[0])
+			xhp_strv_add(&v->unreadable, stem);
+	}
+}
+
 void xhp_view_build(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v)
 {
 	memset(v, 0, sizeof(*v));
 	view_installed(s, mode, v);
 	view_hypervisor(s, v);
+	view_unreadable(s, v);
 	v->in = (struct xhp_plan_input){
 		.hv_id = s->hv_id, .installed = v->installed, .ninstalled = v->ninstalled, .hv = v->hv,
 		.nhv = v->nhv, .independent = &s->cfg.independent, .replace_allow = s->cfg.replace_allow,
+		.unreadable = &v->unreadable,
 	};
 	xhp_plan_make(&v->in, &v->plan);
 }
@@ -364,6 +380,7 @@ void xhp_view_free(struct xhp_view *v)
 	size_t i;
 
 	xhp_plan_free(&v->plan);
+	xhp_strv_free(&v->unreadable);
 	for (i = 0; i < v->ninstalled; i++)
 		xhp_strv_free(&v->new_syms[i]);
 	free(v->new_syms);
@@ -487,6 +504,15 @@ static int pre_hook(const struct xhp_record *r, enum xhp_action a)
 	return 0;
 }
 
+/* Could Xen still be applying after this outcome? Past the deadline the
+ * action is pending; busy means an action is in flight, maybe an earlier
+ * run's apply of this very payload. The attempt then stays for the next
+ * run to resolve from what the hypervisor shows. */
+static bool may_still_apply(enum xhp_act_status st)
+{
+	return st == XHP_ACT_TIMEOUT || st == XHP_ACT_BUSY;
+}
+
 /* The action of st. An apply writes its attempt first (a crash then leaves
  * it for the next boot to quarantine). The record is written once an apply
  * is done (a payload applied and then reverted by a run killed before it
@@ -510,7 +536,7 @@ static void run_action(struct xhp_session *s, const struct xhp_step *st, const s
 	s->time.guard += xhp_now_us() - t0;
 	xhp_backend_run(s->be, st->name, a, &p, &res->act);
 	t0 = xhp_now_us();
-	if (applying && n && res->act.status != XHP_ACT_TIMEOUT)
+	if (applying && n && !may_still_apply(res->act.status))
 		xhp_guard_attempt_end(&s->guard, &n->ident, res->act.status == XHP_ACT_DONE);
 	s->time.guard += xhp_now_us() - t0;
 	if (res->act.status == XHP_ACT_DONE) {

@@ -229,6 +229,32 @@ test_hidden_payload_name() {
 	assert_applied "zz-base mm-middle .x"
 }
 
+# ---- an applied payload whose installed file goes bad ---------------------
+
+# a bad file (malformed, unsafe, not a regular file) is bad input: it never
+# takes off the payload applied under its name, nor what is above it; the
+# run says why, exits 1 and changes nothing, and status says the same
+test_applied_payload_whose_file_goes_bad_stays() {
+	for kind in truncated writable fifo; do
+		for who in mm-middle zz-base; do
+			cli_teardown
+			cli_setup_chain
+			rm -f "$PD/$who.livepatch"
+			case $kind in
+			truncated) head -c 100 "$FX/$who.livepatch" >"$PD/$who.livepatch" ;;
+			writable) put "$who" && chmod 0666 "$PD/$who.livepatch" ;;
+			fifo) mkfifo "$PD/$who.livepatch" ;;
+			esac
+			xhp_bounded apply
+			assertEquals "apply ($kind $who): $(_ctx)" 1 "$RC"
+			assert_err_has "$who is applied and its installed file cannot be used (see above): it stays applied"
+			unchanged
+			xhp_bounded status
+			assertEquals "status ($kind $who): $(_ctx)" 3 "$RC"
+		done
+	done
+}
+
 # ---- files and folders others can write ------------------------------------
 
 test_payload_owned_by_another_user() {

@@ -71,7 +71,7 @@ test_proven_only_after_the_host_stayed_up() {
 	reboot_host
 	xhp boot
 	assert_rc 0
-	assert_out_has "zz-base: not proven: the host went down soon after its apply"
+	assert_out_has "zz-base: not proven: the host rebooted soon after its apply"
 	assert_applied ""
 	assertEquals "not quarantined" "" "$(ls_marks quarantine)"
 	apply_ok
@@ -96,7 +96,7 @@ test_only_the_apply_in_flight_is_quarantined() {
 	reboot_host
 	xhp boot
 	assert_rc 0
-	assert_out_has "mm-middle: quarantined" "zz-base: not proven: the host went down soon after its apply"
+	assert_out_has "mm-middle: quarantined" "zz-base: not proven: the host rebooted soon after its apply"
 	assert_out_lacks "zz-base: quarantined"
 	assertEquals "quarantined" "$MM_MIDDLE_ID" "$(ls_marks quarantine)"
 	assert_applied ""

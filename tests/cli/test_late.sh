@@ -143,6 +143,29 @@ test_killed_while_the_hypervisor_works() {
 	assert_applied "zz-base mm-middle aa-top"
 }
 
+# a run that finds the apply of an earlier run still in flight: Xen says
+# EBUSY to its own apply, and the earlier apply then completes. The attempt
+# must stay (Xen may still be working), so the next run proves the payload
+# and a reboot reapplies it
+test_busy_behind_a_late_apply_keeps_the_attempt() {
+	slow ""
+	put zz-base
+	xhp apply
+	assert_rc 2
+	xhp apply
+	assert_rc 2
+	assertEquals "the attempt stays while Xen works" "$ZZ_BASE_ID" "$(ls "$G/attempts")"
+	finish_work
+	fast ""
+	xhp status
+	assert_rc 0
+	assertEquals "proven once seen applied" "$ZZ_BASE_ID" "$(ls "$G/proven")"
+	reboot_host
+	xhp boot
+	assert_rc 0
+	assert_applied "zz-base"
+}
+
 # killed, and the host rebooted before any run saw how the apply ended: the
 # payload is quarantined, and the message does not claim more than is known
 test_reboot_before_anyone_saw_the_result() {
@@ -155,6 +178,8 @@ test_reboot_before_anyone_saw_the_result() {
 	xhp boot
 	assert_rc 0
 	assert_out_has "zz-base: quarantined: its apply in an earlier boot was not seen to complete"
+	# it cannot tell a crash from a stopped tool: it says both, claims neither
+	assert_out_has "or the tool was stopped and the host rebooted before any run saw the result"
 	assert_applied ""
 }
 
