@@ -137,9 +137,13 @@ static int report_guard(const struct xhp_cli *cli, const struct xhp_session *s, 
 			     "a crash", dir, strerror(-err));
 		return XHP_EXIT_OK;
 	}
-	cli_error("cannot write the crash-loop guard's records in %s (%s): %u apply%s went without an attempt "
-		  "record, and what was applied is not proven, so boot will not reapply it", dir,
-		  strerror(-err), res->unguarded, res->unguarded == 1 ? "" : "s");
+	if (!res->unguarded)
+		cli_error("cannot write the crash-loop guard's records in %s (%s): what this run applied is not "
+			  "proven, so boot will not reapply it", dir, strerror(-err));
+	else
+		cli_error("cannot write the crash-loop guard's records in %s (%s): %u appl%s went without an "
+			  "attempt record, and what was applied is not proven, so boot will not reapply it", dir,
+			  strerror(-err), res->unguarded, res->unguarded == 1 ? "y" : "ies");
 	return XHP_EXIT_ERROR;
 }
 
