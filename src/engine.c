@@ -441,6 +441,7 @@ static void run_upload(struct xhp_session *s, const struct xhp_installed *n, str
 	r = s->be->ops->upload(s->be, n->ident.name, data, len);
 	a->waited_us = xhp_now_us() - t0;
 	if (r < 0) {
+		xhp_records_del(&s->rec, n->ident.name); /* the intent (record_uploads) */
 		a->status = XHP_ACT_REFUSED;
 		a->err = r;
 		snprintf(a->why, sizeof(a->why), "%s", xhp_backend_explain(s->be));
@@ -546,10 +547,33 @@ static void run_action(struct xhp_session *s, const struct xhp_step *st, const s
 	}
 }
 
+/* Before the first upload the record names the payloads this run uploads
+ * under names it does not know yet, in one write: a run stopped right
+ * after an upload leaves no payload of its own that the next run takes for
+ * someone else's (the next run drops from the record what never got
+ * loaded). A name the record knows keeps its entry (its history) until
+ * its own upload. */
+static void record_uploads(struct xhp_session *s, const struct xhp_view *v)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->plan.nsteps; i++) {
+		const struct xhp_step *st = &v->plan.steps[i];
+
+		if (st->op != XHP_STEP_UPLOAD || xhp_records_find(&s->rec, st->name))
+			continue;
+		record_file(s, st->name, v->installed[st->installed].file);
+		n++;
+	}
+	if (n)
+		save_records(s);
+}
+
 static bool run_steps(struct xhp_session *s, const struct xhp_view *v, struct xhp_result *res)
 {
 	size_t i;
 
+	record_uploads(s, v);
 	for (i = 0; i < v->plan.nsteps; i++) {
 		const struct xhp_step *st = &v->plan.steps[i];
 		const struct xhp_installed *n = st->installed >= 0 ? &v->installed[st->installed] : NULL;

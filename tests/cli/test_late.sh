@@ -149,6 +149,7 @@ test_killed_while_the_hypervisor_works() {
 # and a reboot reapplies it
 test_busy_behind_a_late_apply_keeps_the_attempt() {
 	slow ""
+	export XEN_HOTPATCH_SIM_WORK_MS=30000 # still pending at the second run, however slow this host
 	put zz-base
 	xhp apply
 	assert_rc 2
@@ -164,6 +165,31 @@ test_busy_behind_a_late_apply_keeps_the_attempt() {
 	xhp boot
 	assert_rc 0
 	assert_applied "zz-base"
+}
+
+# killed after its uploads, while the hypervisor applies the first payload:
+# the payloads it uploaded are its own for the next run (never "someone
+# else's", left loaded for ever), even when one was removed meanwhile
+test_killed_after_its_uploads() {
+	put zz-base mm-middle
+	XEN_HOTPATCH_SIM_WORK_MS=3000 "$XHP_BIN" --root "$R" apply >/dev/null 2>&1 &
+	pid=$!
+	i=0
+	while [ "$(sim_q '.pending.op // ""')" != apply ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -9 "$pid"
+	wait "$pid"
+	assertEquals "killed with zz-base's apply pending" "zz-base:APPLIED mm-middle:CHECKED" \
+		"$(finish_work && loaded)"
+	rm_payload mm-middle
+	xhp apply
+	assert_rc 0
+	assert_err_empty
+	assert_loaded "zz-base:APPLIED"
+	record_agrees
+	assertEquals "proven" "$ZZ_BASE_ID" "$(ls "$G/proven")"
 }
 
 # killed, and the host rebooted before any run saw how the apply ended: the
