@@ -52,6 +52,17 @@ static int read_known(struct xhp_session *s, unsigned nr)
  * for the worst case (backend-xen.c: megabytes a payload); when every
  * payload the probe counts is one the tool knows by name, GET on those
  * names reads the same for a few bytes each. */
+/* A stale -EAGAIN (xhp_backend_settle_stale_rc) is no action in flight:
+ * the record, the guard and the planner see the payload's real state. */
+static void settle_stale_rcs(struct xhp_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nloaded; i++)
+		if (s->loaded[i].st.rc == -EAGAIN)
+			xhp_backend_settle_stale_rc(s->be, s->loaded[i].name, &s->loaded[i].st);
+}
+
 static int refresh(struct xhp_session *s)
 {
 	unsigned long long t0 = xhp_now_us();
@@ -62,13 +73,15 @@ static int refresh(struct xhp_session *s)
 	s->loaded = NULL;
 	s->nloaded = 0;
 	if (s->be->ops->count && s->be->ops->count(s->be, &nr) == 0 && read_known(s, nr) == 0) {
-		s->time.read_hv += xhp_now_us() - t0;
-		return 0;
+		r = 0;
+	} else {
+		xhp_loaded_free(s->loaded, s->nloaded);
+		s->loaded = NULL;
+		s->nloaded = 0;
+		r = s->be->ops->list(s->be, &s->loaded, &s->nloaded);
 	}
-	xhp_loaded_free(s->loaded, s->nloaded);
-	s->loaded = NULL;
-	s->nloaded = 0;
-	r = s->be->ops->list(s->be, &s->loaded, &s->nloaded);
+	if (r == 0)
+		settle_stale_rcs(s);
 	s->time.read_hv += xhp_now_us() - t0;
 	return r;
 }
@@ -473,18 +486,19 @@ static void record_done(struct xhp_session *s, const struct xhp_step *st)
 	case XHP_STEP_REPLACE:
 		for (i = 0; i < s->rec.n; i++)
 			if (&s->rec.r[i] != r && s->rec.r[i].seq)
-				s->rec.r[i].reverted = true; /* REPLACE reverted everything applied */
+				xhp_record_reverted(&s->rec.r[i]); /* REPLACE reverted everything applied */
 		/* fall through */
 	case XHP_STEP_APPLY:
 	case XHP_STEP_APPLY_NODEPS:
 		if (r) {
 			r->seq = s->rec.next_seq++;
+			r->down = false;
 			r->nodeps = st->op == XHP_STEP_APPLY_NODEPS;
 		}
 		break;
 	case XHP_STEP_REVERT:
 		if (r)
-			r->reverted = true;
+			xhp_record_reverted(r);
 		break;
 	case XHP_STEP_UNLOAD:
 		xhp_records_del(&s->rec, st->name);
@@ -700,11 +714,40 @@ static void run_plan(struct xhp_session *s, const struct xhp_view *v, struct xhp
 	res->guard_error = s->guard.write_error;
 }
 
+static bool work_in_flight(const struct xhp_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nloaded; i++)
+		if (s->loaded[i].st.rc == -EAGAIN)
+			return true;
+	return false;
+}
+
+/* Work an earlier run left in flight (a real -EAGAIN: stale ones are
+ * settled by refresh) ends before this run plans, up to deadline_ms: its
+ * outcome then takes its place in the record before this run's own
+ * actions (an apply seen late, after them, would be put above them). */
+static void await_work_in_flight(struct xhp_session *s)
+{
+	unsigned long long end = xhp_now_us() + (unsigned long long)s->cfg.deadline_ms * 1000ull;
+	struct xhp_guard_changes changes = { 0 };
+
+	if (!work_in_flight(s))
+		return;
+	do
+		xhp_sleep_ms(2);
+	while (refresh(s) == 0 && work_in_flight(s) && xhp_now_us() < end);
+	reconcile(s, &changes);
+	xhp_guard_changes_free(&changes);
+}
+
 void xhp_converge(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v, struct xhp_result *res)
 {
 	unsigned long long start = xhp_now_us(), t0;
 
 	memset(res, 0, sizeof(*res));
+	await_work_in_flight(s);
 	xhp_view_build(s, mode, v);
 	if (!s->inv_ok)
 		res->outcome = XHP_OUTCOME_NO_PAYLOAD_DIR;

@@ -192,6 +192,32 @@ test_killed_after_its_uploads() {
 	assertEquals "proven" "$ZZ_BASE_ID" "$(ls "$G/proven")"
 }
 
+# independents taken off and put back under a new chain bottom, every
+# action finishing late (one a run): a payload applied again late, after
+# its recorded revert, gets its new place in the order, not its old one
+# (which put it below the other independent: "revert" of a payload that is
+# not the top, EBUSY, for ever)
+test_late_reapply_after_a_revert_keeps_the_order() {
+	fast "independent = indep hooks-loadonly"
+	put indep hooks-loadonly
+	apply_ok
+	slow "independent = indep hooks-loadonly"
+	export XEN_HOTPATCH_SIM_WORK_MS=30000
+	put zz-base
+	for _i in 1 2 3 4 5 6 7; do
+		xhp apply
+		finish_work
+	done
+	fast "independent = indep hooks-loadonly"
+	assert_applied "zz-base indep hooks-loadonly"
+	xhp status
+	assert_rc 0
+	assert_out_has "2. indep" "3. hooks-loadonly"
+	record_agrees
+	apply_ok
+	assert_out_has "nothing to do"
+}
+
 # killed, and the host rebooted before any run saw how the apply ended: the
 # payload is quarantined, and the message does not claim more than is known
 test_reboot_before_anyone_saw_the_result() {
