@@ -156,33 +156,31 @@ static void no_op_actions_are_not_sent(void **state)
 	assert_int_equal(r.status, XHP_ACT_GONE);
 }
 
-/* issue 10 item 9: EBUSY from REVERT with nothing in flight is "not the top" */
-static void revert_ebusy_with_nothing_in_flight_is_not_the_top(void **state)
+/* REVERT of p refused with EBUSY while "other" is idle, in flight or stale:
+ * how it ended and how many actions p was sent */
+static void revert_refused_busy(bool in_flight, bool stale, enum xhp_act_status want, unsigned actions)
 {
 	struct fake f = fake(XHP_STATE_APPLIED);
 	struct xhp_act_result r;
 
+	f.sysctl_err = -EBUSY;
+	f.other_in_flight = in_flight;
+	f.other_stale = stale;
+	r = run(&f, XHP_ACTION_REVERT, 0);
+	assert_int_equal(r.status, want);
+	assert_int_equal(f.actions, actions);
+}
+
+/* issue 10 item 9: EBUSY from REVERT with nothing in flight is "not the
+ * top"; with other work in flight it is busy (asked again, then given up);
+ * a stale -EAGAIN (Xen refused to schedule an action on a payload and left
+ * the rc it had set) is no work in flight: the no-op probe tells */
+static void revert_ebusy_with_nothing_in_flight_is_not_the_top(void **state)
+{
 	(void)state;
-	f.sysctl_err = -EBUSY;
-	r = run(&f, XHP_ACTION_REVERT, 0);
-	assert_int_equal(r.status, XHP_ACT_NOT_TOP);
-	assert_int_equal(f.actions, 3);
-	/* with other work in flight it is busy: asked again, then given up */
-	f = fake(XHP_STATE_APPLIED);
-	f.sysctl_err = -EBUSY;
-	f.other_in_flight = true;
-	r = run(&f, XHP_ACTION_REVERT, 0);
-	assert_int_equal(r.status, XHP_ACT_BUSY);
-	assert_int_equal(f.actions, 8);
-	assert_true(f.probes > 0);
-	/* a stale -EAGAIN (Xen refused to schedule an action on it and left
-	 * the rc it had set) is no work in flight: the no-op probe tells */
-	f = fake(XHP_STATE_APPLIED);
-	f.sysctl_err = -EBUSY;
-	f.other_stale = true;
-	r = run(&f, XHP_ACTION_REVERT, 0);
-	assert_int_equal(r.status, XHP_ACT_NOT_TOP);
-	assert_int_equal(f.actions, 3);
+	revert_refused_busy(false, false, XHP_ACT_NOT_TOP, 3);
+	revert_refused_busy(true, false, XHP_ACT_BUSY, 8);
+	revert_refused_busy(false, true, XHP_ACT_NOT_TOP, 3);
 }
 
 /* issue 10 item 9: a rendezvous timeout is asked again with the timeout doubled */
