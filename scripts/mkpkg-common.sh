@@ -53,6 +53,30 @@ mkpkg_read_payloads() {
 	[ -n "$MKPKG_CHANGELOG" ] || MKPKG_CHANGELOG="Hotpatch payloads:$MKPKG_STEMS"
 }
 
+# The package's description, for both packagings: the caller's text, then
+# what the payloads are, from their notes.
+mkpkg_description() {
+	if [ -n "$MKPKG_DESCRIPTION" ]; then
+		printf '%s\n\n' "$MKPKG_DESCRIPTION"
+	fi
+	printf 'Xen hotpatch payloads for the hypervisor with build-id\n%s.\n' "$MKPKG_XEN_ID"
+	for p in $MKPKG_PAYLOADS; do
+		q=$("$tool" info --query name,build_id,depends,stacks_on "$p") || die "$p: cannot read its notes"
+		old_ifs=$IFS
+		IFS=$(printf '\t')
+		# shellcheck disable=SC2086 # split the tab-separated fields
+		set -- $q
+		IFS=$old_ifs
+		printf '\nPayload %s\n  build-id: %s\n' "$1" "$2"
+		if [ "$4" = payload ]; then
+			printf '  stacks on payload: %s\n' "$3"
+		else
+			printf '  stacks on the hypervisor\n'
+		fi
+		mkpkg_modinfo_lines "$p"
+	done
+}
+
 # The payload's .modinfo strings (e.g. cve=CVE-2024-1234), one per line,
 # indented by two spaces, for package descriptions.
 mkpkg_modinfo_lines() {

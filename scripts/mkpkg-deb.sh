@@ -45,34 +45,34 @@ mkpkg_deb_fold() {
 	sed -e 's/[[:space:]]*$//' -e 's/^$/./' -e 's/^/ /'
 }
 
-# The extended description: the caller's text, then what the payloads are.
-mkpkg_deb_description() {
-	if [ -n "$MKPKG_DESCRIPTION" ]; then
-		printf '%s\n\n' "$MKPKG_DESCRIPTION"
-	fi
-	printf 'Xen hotpatch payloads for the hypervisor with build-id\n%s.\n' "$MKPKG_XEN_ID"
-	for p in $MKPKG_PAYLOADS; do
-		q=$("$tool" info --query name,build_id,depends,stacks_on "$p") || die "$p: cannot read its notes"
-		old_ifs=$IFS
-		IFS=$(printf '\t')
-		# shellcheck disable=SC2086 # split the tab-separated fields
-		set -- $q
-		IFS=$old_ifs
-		printf '\nPayload %s\n  build-id: %s\n' "$1" "$2"
-		if [ "$4" = payload ]; then
-			printf '  stacks on payload: %s\n' "$3"
-		else
-			printf '  stacks on the hypervisor\n'
-		fi
-		# .modinfo strings (e.g. cve=CVE-2024-1234), one per line
-		mkpkg_modinfo_lines "$p"
-	done
-}
-
 mkpkg_deb_changelog() {
 	printf '%s (%s) unstable; urgency=medium\n\n' "$MKPKG_NAME" "$1"
 	printf '%s\n' "$MKPKG_CHANGELOG" | sed -e '/^[[:space:]]*$/d' -e '1s/^/  * /' -e '2,$s/^/    /'
 	printf '\n -- %s  %s\n' "$MKPKG_MAINTAINER" "$(LC_ALL=C date -R)"
+}
+
+# mkpkg_deb_build SRC NEEDS OUTDIR [VAR=VALUE...]: check that the build
+# dependencies NEEDS are installed, build the binary packages of the source
+# tree SRC (VARs in dpkg-buildpackage's environment; log: SRC/../build.log)
+# and copy each .deb to OUTDIR, naming it; on failure, the end of the log and die.
+mkpkg_deb_build() {
+	src=$1
+	w=$(dirname "$src")
+	outdir=$3
+	(cd "$src" && dpkg-checkbuilddeps -d "$2") || die "cannot build $MKPKG_NAME (see above)"
+	shift 3
+	if ! (cd "$src" && env "$@" dpkg-buildpackage -us -uc -b -d) > "$w/build.log" 2>&1; then
+		tail -n 30 "$w/build.log" >&2
+		die "dpkg-buildpackage of $MKPKG_NAME failed (see above)"
+	fi
+	found=0
+	for d in "$w"/*.deb; do
+		[ -f "$d" ] || continue
+		cp "$d" "$outdir/" || die "cannot copy $d to $outdir"
+		printf '%s: wrote %s\n' "$prog" "$outdir/$(basename "$d")"
+		found=1
+	done
+	[ "$found" = 1 ] || die "dpkg-buildpackage of $MKPKG_NAME made no .deb"
 }
 
 mkpkg_deb() {
@@ -117,7 +117,7 @@ mkpkg_deb() {
 		breaks="${breaks:+$breaks, }$o"
 	done
 	summary=$(printf '%s' "$MKPKG_SUMMARY" | tr '\n' ' ' | sed 's/[[:space:]]*$//')
-	desc=$(mkpkg_deb_description) || exit 1
+	desc=$(mkpkg_description) || exit 1
 	{
 		printf 'Source: %s\n' "$MKPKG_NAME"
 		printf 'Section: admin\nPriority: optional\n'
@@ -176,20 +176,7 @@ mkpkg_deb() {
 		build_perl5lib=${PERL5LIB:-}
 		needs='debhelper-compat (= 13), dh-sequence-xen-hotpatch'
 	fi
-	(cd "$src" && dpkg-checkbuilddeps -d "$needs") || die "cannot build $MKPKG_NAME (see above)"
-	if ! (cd "$src" && PATH=$build_path PERL5LIB=$build_perl5lib \
-		dpkg-buildpackage -us -uc -b -d) > "$w/build.log" 2>&1; then
-		cat "$w/build.log" >&2
-		die "dpkg-buildpackage of $MKPKG_NAME failed (see above)"
-	fi
-	found=0
-	for d in "$w"/*.deb; do
-		[ -f "$d" ] || continue
-		cp "$d" "$outdir/" || die "cannot copy $d to $outdir"
-		printf '%s: wrote %s\n' "$prog" "$outdir/$(basename "$d")"
-		found=1
-	done
-	[ "$found" = 1 ] || die "dpkg-buildpackage of $MKPKG_NAME made no .deb"
+	mkpkg_deb_build "$src" "$needs" "$outdir" PATH="$build_path" PERL5LIB="$build_perl5lib"
 	# what dh_xen_hotpatch warned about (nothing when all is well)
 	grep '^dh_xen_hotpatch: warning' "$w/build.log" >&2 || :
 }

@@ -6,6 +6,8 @@
 # (nothing in it runs on dom0).
 
 mkpkg_kit_deb() {
+	# shellcheck source=scripts/mkpkg-deb.sh
+	. "$lib/mkpkg-deb.sh"	# mkpkg_deb_fold, mkpkg_deb_changelog, mkpkg_deb_build
 	command -v dpkg-buildpackage >/dev/null 2>&1 || die "dpkg-buildpackage not found (install dpkg-dev)"
 	command -v dh >/dev/null 2>&1 || die "dh not found (install debhelper)"
 	printf '%s\n' "$MKPKG_NAME" | grep -Eq '^[a-z0-9][a-z0-9.+-]+$' ||
@@ -40,13 +42,9 @@ mkpkg_kit_deb() {
 			printf 'Enhances: %s (= %s)\n' "$KIT_DEBIAN_HYPERVISOR_PACKAGE" "$XEN_VERSION"
 		printf 'Provides: %s\n' "$provides"
 		printf 'Description: %s\n' "$summary"
-		mkpkg_kit_description | sed -e 's/[[:space:]]*$//' -e 's/^$/./' -e 's/^/ /'
+		mkpkg_kit_description | mkpkg_deb_fold
 	} > "$src/debian/control"
-	{
-		printf '%s (%s-%s) unstable; urgency=medium\n\n' "$MKPKG_NAME" "$MKPKG_VERSION" "$MKPKG_RELEASE"
-		printf '%s\n' "$MKPKG_CHANGELOG" | sed -e '/^[[:space:]]*$/d' -e '1s/^/  * /' -e '2,$s/^/    /'
-		printf '\n -- %s  %s\n' "$MKPKG_MAINTAINER" "$(LC_ALL=C date -R)"
-	} > "$src/debian/changelog"
+	mkpkg_deb_changelog "$MKPKG_VERSION-$MKPKG_RELEASE" > "$src/debian/changelog"
 	cat > "$src/debian/rules" <<'EOF'
 #!/usr/bin/make -f
 %:
@@ -71,20 +69,7 @@ EOF
 	mkpkg_kit_deb_copyright > "$src/debian/copyright"
 	mkpkg_kit_deb_overrides > "$src/debian/$MKPKG_NAME.lintian-overrides"
 
-	(cd "$src" && dpkg-checkbuilddeps -d 'debhelper-compat (= 13)') || die "cannot build $MKPKG_NAME (see above)"
-	log=$MKPKG_WORK/deb/build.log
-	if ! (cd "$src" && dpkg-buildpackage -us -uc -b -d) > "$log" 2>&1; then
-		tail -n 30 "$log" >&2
-		die "dpkg-buildpackage of $MKPKG_NAME failed (see above)"
-	fi
-	found=0
-	for d in "$MKPKG_WORK"/deb/*.deb; do
-		[ -f "$d" ] || continue
-		cp "$d" "$MKPKG_OUTDIR/" || die "cannot copy $d to $MKPKG_OUTDIR"
-		printf '%s: wrote %s\n' "$prog" "$MKPKG_OUTDIR/$(basename "$d")"
-		found=1
-	done
-	[ "$found" = 1 ] || die "dpkg-buildpackage of $MKPKG_NAME made no .deb"
+	mkpkg_deb_build "$src" 'debhelper-compat (= 13)' "$MKPKG_OUTDIR"
 }
 
 mkpkg_kit_deb_copyright() {

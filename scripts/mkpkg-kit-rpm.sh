@@ -47,7 +47,7 @@ mkpkg_kit_rpm() {
 	command -v rpmbuild >/dev/null 2>&1 || die "rpmbuild not found (install rpm-build)"
 	mkpkg_kit_rpm_support
 	# shellcheck source=scripts/mkpkg-rpm.sh
-	. "$lib/mkpkg-rpm.sh"	# mkpkg_rpm_check_names, mkpkg_rpm_fields, mkpkg_rpm_esc, mkpkg_rpm_fill
+	. "$lib/mkpkg-rpm.sh"	# mkpkg_rpm_check_names, mkpkg_rpm_fields, mkpkg_rpm_esc, mkpkg_rpm_build
 	mkpkg_rpm_check_names
 	w=$MKPKG_WORK/rpm
 	t=$w/template
@@ -55,22 +55,16 @@ mkpkg_kit_rpm() {
 	mkpkg_kit_copy "$w/SOURCES/kit"
 	mkpkg_rpm_fields "$t"
 	mkpkg_rpm_esc "$(mkpkg_kit_description)" > "$t/DESCRIPTION"
-	spec=$w/$MKPKG_NAME.spec
-	mkpkg_rpm_fill "$t" "$MKPKG_KIT_TEMPLATE" > "$spec" || die "cannot write $spec"
 
-	set -- --define "_topdir $w" --define "_sourcedir $w/SOURCES" \
-		--define "_builddir $w/BUILD" --define "_rpmdir $MKPKG_OUTDIR" \
-		--define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm'
+	set --
 	if [ -n "$MKPKG_KIT_RPM" ]; then
 		mkpkg_kit_rpm_macros "$MKPKG_KIT_RPM" "$w" || die "cannot set up the kit macros of $MKPKG_KIT_RPM"
-		set -- "$@" --load "$w/kit-rpm.macros"
+		set -- --load "$w/kit-rpm.macros"
 	fi
 	# the generator reads the kit with this kit-lib.sh
-	if ! XEN_HOTPATCH_BUILD_LIB=$MKPKG_KIT_LIB rpmbuild -bb --nodeps "$@" "$spec" > "$w/rpmbuild.log" 2>&1; then
-		grep -v '^+ ' "$w/rpmbuild.log" | tail -n 30 >&2
-		die "rpmbuild of $MKPKG_NAME failed (see above)"
-	fi
-	sed -n 's/^Wrote: //p' "$w/rpmbuild.log" | while IFS= read -r r; do
-		printf '%s: wrote %s\n' "$prog" "$r"
-	done
+	(
+		XEN_HOTPATCH_BUILD_LIB=$MKPKG_KIT_LIB
+		export XEN_HOTPATCH_BUILD_LIB
+		mkpkg_rpm_build "$w" "$MKPKG_KIT_TEMPLATE" "$MKPKG_OUTDIR" "$@"
+	) || exit 1
 }

@@ -50,29 +50,6 @@ mkpkg_rpm_find_support() {
 	[ -n "$MKPKG_RPM_TEMPLATE" ] || die "cannot find payload.spec.in"
 }
 
-# The %description: the caller's text, then what the payloads are, from their notes.
-mkpkg_rpm_description() {
-	if [ -n "$MKPKG_DESCRIPTION" ]; then
-		printf '%s\n\n' "$MKPKG_DESCRIPTION"
-	fi
-	printf 'Xen hotpatch payloads for the hypervisor with build-id\n%s.\n' "$MKPKG_XEN_ID"
-	for p in $MKPKG_PAYLOADS; do
-		q=$("$tool" info --query name,build_id,depends,stacks_on "$p") || die "$p: cannot read its notes"
-		name=$(printf '%s\n' "$q" | cut -f1)
-		own=$(printf '%s\n' "$q" | cut -f2)
-		dep=$(printf '%s\n' "$q" | cut -f3)
-		stacks=$(printf '%s\n' "$q" | cut -f4)
-		printf '\nPayload %s\n  build-id: %s\n' "$name" "$own"
-		if [ "$stacks" = payload ]; then
-			printf '  stacks on payload: %s\n' "$dep"
-		else
-			printf '  stacks on the hypervisor\n'
-		fi
-		# .modinfo lines (e.g. cve=CVE-2024-1234)
-		mkpkg_modinfo_lines "$p"
-	done
-}
-
 mkpkg_rpm_changelog() {
 	printf '* %s %s - %s-%s\n' "$(LC_ALL=C date -u +'%a %b %d %Y')" "$MKPKG_MAINTAINER" \
 		"$MKPKG_VERSION" "$MKPKG_RELEASE"
@@ -158,15 +135,10 @@ mkpkg_rpm() {
 	mkpkg_rpm_fields "$t"
 	mkpkg_rpm_esc "${MKPKG_LICENSE:-GPL-2.0-only}" > "$t/LICENSE"
 	printf '%s\n' "$MKPKG_XEN_ID" > "$t/XEN_ID"
-	desc=$(mkpkg_rpm_description) || exit 1
+	desc=$(mkpkg_description) || exit 1
 	mkpkg_rpm_esc "$desc" > "$t/DESCRIPTION"
 
-	spec=$w/$MKPKG_NAME.spec
-	mkpkg_rpm_fill "$t" "$MKPKG_RPM_TEMPLATE" > "$spec" || die "cannot write $spec"
-
-	set -- --define "_topdir $w" --define "_sourcedir $w/SOURCES" \
-		--define "_builddir $w/BUILD" --define "_rpmdir $outdir" \
-		--define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm'
+	set --
 	if [ -n "$MKPKG_RPM_DIR" ]; then
 		fa=$w/fileattrs
 		mkdir -p "$fa"
@@ -181,9 +153,25 @@ mkpkg_rpm() {
 			--define "_fileattrsdir $fa" \
 			--define "__xen_hotpatch_rpmdeps $MKPKG_RPM_DIR/xen-hotpatch-rpmdeps"
 	fi
-	if ! rpmbuild -bb --nodeps "$@" "$spec" > "$w/rpmbuild.log" 2>&1; then
-		grep -v '^+ ' "$w/rpmbuild.log" >&2
-		die "rpmbuild of $MKPKG_NAME failed (spec: see above)"
+	mkpkg_rpm_build "$w" "$MKPKG_RPM_TEMPLATE" "$outdir" "$@"
+}
+
+# mkpkg_rpm_build W TEMPLATE OUTDIR [RPMBUILD-OPTION...]: the spec filled in
+# from TEMPLATE and the fields in W/template, built in W (sources in
+# W/SOURCES) into OUTDIR, naming each package written; on failure, the end of
+# rpmbuild's log (without the shell trace) and die.
+mkpkg_rpm_build() {
+	w=$1
+	spec=$w/$MKPKG_NAME.spec
+	mkpkg_rpm_fill "$w/template" "$2" > "$spec" || die "cannot write $spec"
+	rpmdir=$3
+	shift 3
+	if ! rpmbuild -bb --nodeps --define "_topdir $w" --define "_sourcedir $w/SOURCES" \
+		--define "_builddir $w/BUILD" --define "_rpmdir $rpmdir" \
+		--define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' \
+		"$@" "$spec" > "$w/rpmbuild.log" 2>&1; then
+		grep -v '^+ ' "$w/rpmbuild.log" | tail -n 30 >&2
+		die "rpmbuild of $MKPKG_NAME failed (see above)"
 	fi
 	sed -n 's/^Wrote: //p' "$w/rpmbuild.log" | while IFS= read -r r; do
 		printf '%s: wrote %s\n' "$prog" "$r"

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "metrics.h"
 #include "report.h"
 
 /* Are we in a chroot (or can't tell: no /proc)? Like systemd's running_in_chroot:
@@ -203,6 +204,7 @@ static int converge(const struct xhp_cli *cli, struct xhp_session *s, enum xhp_m
 
 	cli_print_guard_changes(cli, s);
 	xhp_converge(s, mode, &v, &res);
+	xhp_metrics_after_run(s, mode == XHP_MODE_BOOT ? "boot" : "apply", &res);
 	if (res.outcome != XHP_OUTCOME_NO_PAYLOAD_DIR)
 		print_problems(cli, s, &v.plan, mode);
 	ret = cli_report_result(cli, s, &v, &res);

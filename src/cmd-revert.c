@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "metrics.h"
 
 static bool installed(const struct xhp_session *s, const char *name)
 {
@@ -33,6 +34,7 @@ int cmd_revert(struct xhp_cli *cli, int argc, char **argv)
 	}
 	cli_print_guard_changes(cli, &s);
 	xhp_revert_name(&s, argv[1], &v, &res);
+	xhp_metrics_after_run(&s, "revert", &res);
 	if (res.outcome == XHP_OUTCOME_NOT_LOADED)
 		cli_error("%s: not loaded in the hypervisor", name);
 	r = cli_report_result(cli, &s, &v, &res);

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "engine.h"
-#include "metrics.h"
 
 /* ---- the session ---------------------------------------------------------- */
 
@@ -744,7 +743,7 @@ static void await_work_in_flight(struct xhp_session *s)
 
 void xhp_converge(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v, struct xhp_result *res)
 {
-	unsigned long long start = xhp_now_us(), t0;
+	unsigned long long start = xhp_now_us();
 
 	memset(res, 0, sizeof(*res));
 	await_work_in_flight(s);
@@ -755,9 +754,6 @@ void xhp_converge(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v,
 		res->outcome = XHP_OUTCOME_REFUSED;
 	else
 		run_plan(s, v, res, true);
-	t0 = xhp_now_us();
-	xhp_metrics_after_run(s, mode == XHP_MODE_BOOT ? "boot" : "apply", res);
-	s->time.metrics += xhp_now_us() - t0;
 	s->time.converge += xhp_now_us() - start;
 }
 
@@ -770,5 +766,4 @@ void xhp_revert_name(struct xhp_session *s, const char *name, struct xhp_view *v
 		res->outcome = XHP_OUTCOME_NOT_LOADED;
 	else
 		run_plan(s, v, res, false);
-	xhp_metrics_after_run(s, "revert", res);
 }

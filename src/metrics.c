@@ -216,6 +216,7 @@ void xhp_metrics_after_run(struct xhp_session *s, const char *verb, const struct
 	struct xhp_last_run last = { .present = true, .success = res->outcome == XHP_OUTCOME_DONE,
 				     .time = (unsigned long long)time(NULL), .steps = res->steps_done };
 	int err = xhp_result_errno(res), r;
+	unsigned long long t0 = xhp_now_us();
 
 	token(last.verb, sizeof(last.verb), verb);
 	token(last.outcome, sizeof(last.outcome), xhp_outcome_name(res->outcome));
@@ -230,4 +231,5 @@ void xhp_metrics_after_run(struct xhp_session *s, const char *verb, const struct
 
 		s->ev.note(s->ev.ctx, m);
 	}
+	s->time.metrics += xhp_now_us() - t0;
 }

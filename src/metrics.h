@@ -15,9 +15,11 @@
  *   _last_run_steps                                                 the last converge or revert
  *   xen_hotpatch_metrics_timestamp_seconds                          when this was made
  *
- * After every converge and revert (boot included) the engine records the
- * run in RUN_DIR/last-run and writes ROOT/<metrics_dir>/xen_hotpatch.prom
- * atomically, when that folder exists (policy metrics_dir; empty: never).
+ * After every converge and revert (boot included) its caller (the verbs,
+ * the Python bindings: the engine is below this layer, src/README) calls
+ * xhp_metrics_after_run, which records the run in RUN_DIR/last-run and
+ * writes ROOT/<metrics_dir>/xen_hotpatch.prom atomically, when that folder
+ * exists (policy metrics_dir; empty: never).
  * Neither ever fails the run; a read-only root (the initramfs' /sysroot)
  * is skipped without a word, xen-hotpatch.service writes the file later.
  */

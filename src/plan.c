@@ -102,9 +102,8 @@ problem(struct planner *pl, enum xhp_problem_kind kind, bool error, const char *
 	struct xhp_problem *pr;
 	va_list ap;
 
-	p->problems = xhp_realloc(p->problems, (p->nproblems + 1) * sizeof(*p->problems));
+	p->problems = xhp_grow(p->problems, p->nproblems, sizeof(*p->problems));
 	pr = &p->problems[p->nproblems++];
-	memset(pr, 0, sizeof(*pr));
 	pr->kind = kind;
 	pr->error = error;
 	va_start(ap, fmt);
@@ -130,9 +129,8 @@ static void add_step(struct planner *pl, enum xhp_step_op op, const char *name, 
 	struct xhp_step *s;
 	size_t i;
 
-	p->steps = xhp_realloc(p->steps, (p->nsteps + 1) * sizeof(*p->steps));
+	p->steps = xhp_grow(p->steps, p->nsteps, sizeof(*p->steps));
 	s = &p->steps[p->nsteps++];
-	memset(s, 0, sizeof(*s));
 	s->op = op;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->installed = installed;

@@ -706,26 +706,29 @@ int xhp_sim_list(struct xhp_sim *sim, struct xhp_loaded **out, size_t *n)
 	return sim_call_end(sim, &c, 0);
 }
 
-int xhp_sim_build_id(struct xhp_sim *sim, struct xhp_build_id *id)
+/* The simulated hypervisor's build-id and boot count (either may be NULL). */
+static int sim_identity(struct xhp_sim *sim, struct xhp_build_id *id, unsigned long *boot)
 {
 	struct sim_call c;
 	int r = sim_call_begin(sim, &c, false);
 
 	if (r < 0)
 		return r;
-	*id = c.s.build_id;
+	if (id)
+		*id = c.s.build_id;
+	if (boot)
+		*boot = c.s.boot;
 	return sim_call_end(sim, &c, 0);
+}
+
+int xhp_sim_build_id(struct xhp_sim *sim, struct xhp_build_id *id)
+{
+	return sim_identity(sim, id, NULL);
 }
 
 int xhp_sim_boot(struct xhp_sim *sim, unsigned long *boot)
 {
-	struct sim_call c;
-	int r = sim_call_begin(sim, &c, false);
-
-	if (r < 0)
-		return r;
-	*boot = c.s.boot;
-	return sim_call_end(sim, &c, 0);
+	return sim_identity(sim, NULL, boot);
 }
 
 int xhp_sim_show(struct xhp_sim *sim, bool json, char **out)

@@ -256,9 +256,8 @@ struct xhp_record *xhp_records_add(struct xhp_records *rec, const char *name)
 	if (e) {
 		record_clear(e);
 	} else {
-		rec->r = xhp_realloc(rec->r, (rec->n + 1) * sizeof(*rec->r));
+		rec->r = xhp_grow(rec->r, rec->n, sizeof(*rec->r));
 		e = &rec->r[rec->n++];
-		memset(e, 0, sizeof(*e));
 	}
 	snprintf(e->ident.name, sizeof(e->ident.name), "%s", name);
 	return e;

@@ -53,6 +53,13 @@ void *xhp_realloc(void *p, size_t n)
 	return p;
 }
 
+void *xhp_grow(void *p, size_t n, size_t sz)
+{
+	p = xhp_realloc(p, (n + 1) * sz);
+	memset((char *)p + n * sz, 0, sz);
+	return p;
+}
+
 char *xhp_strdup(const char *s)
 {
 	char *d = strdup(s);
@@ -198,18 +205,17 @@ int xhp_name_check(const char *name)
 
 static const char *file_kind(mode_t m)
 {
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	if (S_ISLNK(m))
-		return "a symbolic link";
+	static const struct {
+		mode_t type;
+		const char *what;
+	} kinds[] = {
+		{ S_IFDIR, "a directory" }, { S_IFIFO, "a FIFO" }, { S_IFCHR, "a character device" },
+		{ S_IFBLK, "a block device" }, { S_IFSOCK, "a socket" }, { S_IFLNK, "a symbolic link" },
+	};
+
+	for (size_t i = 0; i < XHP_ARRAY_SIZE(kinds); i++)
+		if ((m & S_IFMT) == kinds[i].type)
+			return kinds[i].what;
 	return "of an unknown type";
 }
 

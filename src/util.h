@@ -24,6 +24,8 @@ static inline void xhp_fclosep(FILE **f) { if (*f) fclose(*f); }
 void *xhp_malloc(size_t n);
 void *xhp_calloc(size_t n, size_t sz);
 void *xhp_realloc(void *p, size_t n);
+/* Array p of n elements of sz bytes grown by one zeroed element (p[n]). */
+void *xhp_grow(void *p, size_t n, size_t sz);
 char *xhp_strdup(const char *s);
 char *xhp_strndup(const char *s, size_t n);
 char *xhp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

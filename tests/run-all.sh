@@ -17,6 +17,9 @@ export XHP_PLAIN_SIM_BIN="$top/build/xen-hotpatch-sim"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export SHUNIT_COLOR=none
+# when this run began (a cached result made later was made by this run)
+XHP_RUN_START=$(date +%s)
+export XHP_RUN_START
 
 TIERS=${TIERS:-"lint fixtures unit fuzz cli python ansible rpm deb boot kit builder realxen realbuild"}
 total_pass=0
@@ -31,6 +34,19 @@ tier_counts() {
 	sed -nE 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\2 \3 \5/p' "$1" |
 		tail -n 1 | awk '{ print $1, $2, ($3 == "" ? 0 : $3) }'
 }
+# The long builds later tiers share (a kit, the xen-livepatch RPMs) start in
+# the background while the short tiers run; those tiers wait on the cache's
+# locks. Its log: build/test-logs/kit-prepare.log.
+prep_pid=""
+case " $TIERS " in
+*" kit "* | *" builder "* | *" realbuild "*)
+	# its own process group (a background job of this shell is no group
+	# leader, so setsid does not fork): a signal here stops its whole build
+	TIERS="$TIERS" setsid tests/kit/prepare.sh > "$log_dir/kit-prepare.log" 2>&1 &
+	prep_pid=$!
+	trap 'kill -- "-$prep_pid" 2>/dev/null; exit 130' INT TERM
+	;;
+esac
 for t in $TIERS; do
 	script="tests/$t/run.sh"
 	echo "== tier $t"
@@ -56,6 +72,7 @@ for t in $TIERS; do
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
 done
+[ -z "$prep_pid" ] || wait "$prep_pid" || echo "(the background kit build failed: $log_dir/kit-prepare.log)"
 echo
 summary "$total_pass" "$total_fail" "$total_skip"
 [ "$total_fail" -eq 0 ]

@@ -22,6 +22,7 @@
 #include "backend.h"
 #include "engine.h"
 #include "payload.h"
+#include "metrics.h"
 #include "report.h"
 #include "util.h"
 
@@ -145,6 +146,53 @@ static PyObject *doc_to_py(json_object *doc, const struct xhp_strv *notes)
 #define SESSION_FORMAT "|$O&O&O&"
 #define SESSION_ARGS(a) opt_path, &(a).root, opt_path, &(a).backend, opt_path, &(a).config
 
+/* What status() and plan() build from an open session: a document, or NULL
+ * with err set (the payload folder could not be read) or not (no memory). */
+typedef json_object *query_fn(struct xhp_session *s, struct xhp_err *err);
+
+/* Parse the session keywords (format ends in ":status", ":plan"), open a
+ * session and run query in it without the GIL; its document, or the error. */
+static PyObject *query_py(PyObject *args, PyObject *kwds, const char *format, query_fn *query)
+{
+	static char *kwlist[] = { SESSION_KWARGS, NULL };
+	struct session_args a = { 0 };
+	struct xhp_session s;
+	struct xhp_err err = { { 0 } };
+	json_object *doc = NULL;
+	PyObject *ret;
+	int r;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, format, kwlist, SESSION_ARGS(a)))
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS
+	r = session_open(&s, &a, NULL, &err);
+	if (r == 0) {
+		doc = query(&s, &err);
+		xhp_session_close(&s);
+	}
+	Py_END_ALLOW_THREADS
+	if (r < 0)
+		ret = raise_open(r, &err);
+	else if (!doc && err.msg[0])
+		ret = xhp_py_raise(XHP_PYERR_PAYLOAD, -ENOENT, NULL, 0, "%s", err.msg);
+	else
+		ret = doc ? doc_to_py(doc, NULL) : PyErr_NoMemory();
+	session_args_clear(&a);
+	return ret;
+}
+
+static json_object *status_query(struct xhp_session *s, struct xhp_err *err)
+{
+	struct xhp_host_status st;
+	json_object *doc;
+
+	(void)err;
+	xhp_host_status_build(s, &st);
+	doc = xhp_report_status(s, &st);
+	xhp_host_status_free(&st);
+	return doc;
+}
+
 PyDoc_STRVAR(status_doc,
 "status($module, /, *, root=None, backend=None, config=None)\n--\n\n"
 "The host's applied stack against its installed payloads, as `xen-hotpatch\n"
@@ -155,30 +203,23 @@ PyDoc_STRVAR(status_doc,
 "Takes the run lock (BusyError while another run holds it too long).");
 static PyObject *py_status(PyObject *mod, PyObject *args, PyObject *kwds)
 {
-	static char *kwlist[] = { SESSION_KWARGS, NULL };
-	struct session_args a = { 0 };
-	struct xhp_session s;
-	struct xhp_host_status st;
-	struct xhp_err err = { { 0 } };
-	json_object *doc = NULL;
-	PyObject *ret;
-	int r;
-
 	(void)mod;
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, SESSION_FORMAT ":status", kwlist, SESSION_ARGS(a)))
+	return query_py(args, kwds, SESSION_FORMAT ":status", status_query);
+}
+
+static json_object *plan_query(struct xhp_session *s, struct xhp_err *err)
+{
+	struct xhp_view v;
+	json_object *doc;
+
+	if (!s->inv_ok) {
+		*err = s->inv_err;
 		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	r = session_open(&s, &a, NULL, &err);
-	if (r == 0) {
-		xhp_host_status_build(&s, &st);
-		doc = xhp_report_status(&s, &st);
-		xhp_host_status_free(&st);
-		xhp_session_close(&s);
 	}
-	Py_END_ALLOW_THREADS
-	ret = r < 0 ? raise_open(r, &err) : doc_to_py(doc, NULL);
-	session_args_clear(&a);
-	return ret;
+	xhp_view_build(s, XHP_MODE_APPLY, &v);
+	doc = xhp_report_plan(&v, &s->inv);
+	xhp_view_free(&v);
+	return doc;
 }
 
 PyDoc_STRVAR(plan_doc,
@@ -189,39 +230,8 @@ PyDoc_STRVAR(plan_doc,
 "that cannot be read raises PayloadError.");
 static PyObject *py_plan(PyObject *mod, PyObject *args, PyObject *kwds)
 {
-	static char *kwlist[] = { SESSION_KWARGS, NULL };
-	struct session_args a = { 0 };
-	struct xhp_session s;
-	struct xhp_view v;
-	struct xhp_err err = { { 0 } };
-	json_object *doc = NULL;
-	PyObject *ret;
-	int r;
-
 	(void)mod;
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, SESSION_FORMAT ":plan", kwlist, SESSION_ARGS(a)))
-		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	r = session_open(&s, &a, NULL, &err);
-	if (r == 0) {
-		if (s.inv_ok) {
-			xhp_view_build(&s, XHP_MODE_APPLY, &v);
-			doc = xhp_report_plan(&v, &s.inv);
-			xhp_view_free(&v);
-		} else {
-			err = s.inv_err;
-		}
-		xhp_session_close(&s);
-	}
-	Py_END_ALLOW_THREADS
-	if (r < 0)
-		ret = raise_open(r, &err);
-	else if (!doc)
-		ret = xhp_py_raise(XHP_PYERR_PAYLOAD, -ENOENT, NULL, 0, "%s", err.msg);
-	else
-		ret = doc_to_py(doc, NULL);
-	session_args_clear(&a);
-	return ret;
+	return query_py(args, kwds, SESSION_FORMAT ":plan", plan_query);
 }
 
 /* The document of a run, or RunError carrying it (and the name). */
@@ -264,6 +274,7 @@ static int run(const struct session_args *a, enum run_kind kind, const char *nam
 		xhp_converge(&s, XHP_MODE_APPLY, &v, &res);
 	else
 		xhp_revert_name(&s, name, &v, &res);
+	xhp_metrics_after_run(&s, kind == RUN_APPLY ? "apply" : "revert", &res);
 	*run_err = xhp_result_errno(&res);
 	*doc = xhp_report_result(&s, &v, &res, kind == RUN_APPLY);
 	xhp_result_free(&res);

@@ -14,6 +14,14 @@
 #                              build/cache/xen-livepatch/latest points at it
 #   kit_loads DIR              kit_load of scripts/kit-lib.sh, quietly
 #   KIT_TEST_ORIG              Debian's orig tarball of VERSION (after kit_test_debian)
+#   kit_test_altered VERSION BUILD-ID
+#                              `kit --debian VERSION` through a compiler wrapper
+#                              that adds one code-generation flag (same --version)
+#                              must be refused (build-id mismatch, nothing left);
+#                              a full build, so done once per inputs: 0 when the
+#                              refusal is on record in KIT_TEST_ALTERED (made now
+#                              or before: its mtime says), 1 otherwise
+#   nothing_at PATH            no PATH and no kit build's temporary beside it
 #
 # A build's duration goes to <entry>.seconds next to it (make bench reads it).
 
@@ -101,12 +109,16 @@ kit_test_xen_rpm() {
 		XEN_RPM_ID=$(rpm -qp --provides "$kitrpm" 2>/dev/null | sed -n 's/^xen-hotpatch-kit(\([0-9a-f]*\))$/\1/p')
 		XEN_RPM_KIT=$KIT_TEST_CACHE/kits/$XEN_RPM_ID
 		if [ -z "$XEN_RPM_ID" ]; then
+			echo "kit: no xen-hotpatch-kit(<build-id>) in what ${kitrpm:-$d/RPMS (no kit RPM)} provides"
 			rc=1
 		elif ! kit_loads "$XEN_RPM_KIT"; then
 			rm -rf "$XEN_RPM_KIT" "$XEN_RPM_KIT.x"
 			mkdir -p "$XEN_RPM_KIT.x"
-			(cd "$XEN_RPM_KIT.x" && rpm2cpio "$kitrpm" | cpio -idm --quiet) &&
-				mv "$XEN_RPM_KIT.x/usr/src/xen-hotpatch-kit/$XEN_RPM_ID" "$XEN_RPM_KIT" || rc=1
+			if ! (cd "$XEN_RPM_KIT.x" && rpm2cpio "$kitrpm" | cpio -idm --quiet) ||
+				! mv "$XEN_RPM_KIT.x/usr/src/xen-hotpatch-kit/$XEN_RPM_ID" "$XEN_RPM_KIT"; then
+				echo "kit: unpacking $kitrpm failed"
+				rc=1
+			fi
 			rm -rf "$XEN_RPM_KIT.x"
 		fi
 		echo "$XEN_RPM_ID" > "$d/kit-id"
@@ -115,5 +127,52 @@ kit_test_xen_rpm() {
 	kit_test_unlock
 	# shellcheck disable=SC2034 # for the caller
 	XEN_RPM_DIR=$d
+	return "$rc"
+}
+
+nothing_at() {
+	if [ -e "$1" ] || [ -n "$(find "$(dirname "$1")" -maxdepth 1 -name ".$(basename "$1").kit.*")" ]; then
+		echo "left: $(ls -a "$(dirname "$1")")"
+		return 1
+	fi
+}
+
+KIT_TEST_WRAP=$KIT_TEST_CACHE/kit-tests/wrap
+kit_test_altered_wrapper() {
+	mkdir -p "$KIT_TEST_WRAP"
+	printf '#!/bin/sh\nexec /usr/bin/x86_64-linux-gnu-gcc-12 -fno-inline-small-functions "$@"\n' \
+		> "$KIT_TEST_WRAP/x86_64-linux-gnu-gcc"
+	chmod 0755 "$KIT_TEST_WRAP/x86_64-linux-gnu-gcc"
+}
+
+# the result file of these inputs (the wrapper and the kit scripts)
+kit_test_altered_result() {
+	kit_test_altered_wrapper
+	echo "$KIT_TEST_CACHE/kit-tests/altered-env-$(cat "$KIT_TEST_WRAP/x86_64-linux-gnu-gcc" \
+		"$XHP_TOP/scripts/build-kit.sh" "$XHP_TOP/scripts/kit-lib.sh" "$XHP_TOP/scripts/xen-hotpatch-build" |
+		sha256sum | cut -c1-16).refused"
+}
+
+kit_test_altered() {
+	local version=$1 id=$2 out=$KIT_TEST_CACHE/kit-tests/altered/k log rc=0
+	KIT_TEST_ALTERED=$(kit_test_altered_result)
+	log=$KIT_TEST_ALTERED.log
+	kit_test_lock altered
+	if [ ! -f "$KIT_TEST_ALTERED" ]; then
+		rm -rf "$(dirname "$out")" && mkdir -p "$(dirname "$out")"
+		PATH=$KIT_TEST_WRAP:$PATH "$XHP_TOP/scripts/xen-hotpatch-build" kit --debian "$version" -o "$out" \
+			--cache "$KIT_TEST_DOWNLOADS" > "$log" 2>&1 || rc=$?
+		if [ "$rc" -ne 1 ]; then
+			echo "exit $rc"; tail -n 5 "$log"; rc=1
+		elif ! grep -q "the rebuilt hypervisor has build-id [0-9a-f]*, Debian's xen $version has $id:" "$log"; then
+			tail -n 5 "$log"; rc=1
+		elif ! nothing_at "$out"; then
+			rc=1
+		else
+			{ date -u; grep 'rebuilt hypervisor' "$log"; } > "$KIT_TEST_ALTERED"
+			rc=0
+		fi
+	fi
+	kit_test_unlock
 	return "$rc"
 }

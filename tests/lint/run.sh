@@ -13,12 +13,16 @@
 # The manual pages (src/man/*.pod, and the POD of dh_xen_hotpatch) pass
 # podchecker, and each names every verb and option the command's --help
 # lists (the plain build's binaries, $XHP_PLAIN_BIN / $XHP_PLAIN_SIM_BIN).
+#
+# src/ keeps the house rules of src/README (tests/lint/src-rules.py): no
+# function body over 80 lines unless the comment right above it says "long
+# because", and every #include runs down the layers listed there.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 # shellcheck source=tests/lib/checks.sh
 . "$top/tests/lib/checks.sh"
-for c in shellcheck dash podchecker; do
+for c in shellcheck dash podchecker python3; do
 	command -v "$c" >/dev/null || fatal "lint: $c not installed (tests/install-deps.sh)"
 done
 
@@ -100,6 +104,74 @@ opts=$(scripts/xen-hotpatch-mkpkg --help | grep -oE -- '(^| |\()--[a-z][a-z-]*' 
 # shellcheck disable=SC2086
 t "src/man/xen-hotpatch-mkpkg.1.pod names every option of xen-hotpatch-mkpkg --help" \
 	man_covers src/man/xen-hotpatch-mkpkg.1.pod $opts
+
+# ---- the house rules of src/ (src/README) -----------------------------------------
+# Function bodies of at most 80 lines unless the comment above says "long
+# because"; #include arrows run down the layers src/README lists. Each check
+# is first shown to fail on a small tree that breaks it (and to pass on one
+# that keeps it), so that a checker that cannot fail does not pass.
+rules=tests/lint/src-rules.py
+# shellcheck disable=SC2317 # called through t
+# fn NAME LINES [BRACE]: a C function NAME with a body of LINES lines; BRACE
+# "same" puts the '{' on the line of its name
+fn() {
+	local i
+	if [ "${3:-}" = same ]; then printf 'static int %s(int a) {\n' "$1"; else
+		printf 'static int %s(int a)\n{\n' "$1"
+	fi
+	for ((i = 1; i < $2; i++)); do printf '\ta += %d; /* } { */\n' "$i"; done
+	printf '\treturn a;\n}\n\n'
+}
+# shellcheck disable=SC2317
+# rules_verdict WANT CHECK DIR [PATTERN]: src-rules.py CHECK DIR exits WANT
+# (and its findings match PATTERN)
+rules_verdict() {
+	local want=$1 check=$2 dir=$3 pat=${4:-} out rc=0
+	out=$(python3 "$rules" "$check" "$dir" 2>&1) || rc=$?
+	[ "$rc" = "$want" ] || { printf 'exit %s, wanted %s:\n%s\n' "$rc" "$want" "$out"; return 1; }
+	[ -z "$pat" ] || printf '%s\n' "$out" | grep -qE -- "$pat" || { printf '%s\n' "$out"; return 1; }
+}
+ws=$(mktemp -d)
+mkdir -p "$ws/len" "$ws/inc/leaf"
+{
+	fn eighty 80
+	printf '/* A table.\n * Long because it lists every case. */\n'
+	fn explained 120
+	printf 'static const int table[] = {\n'
+	for ((i = 0; i < 100; i++)); do printf '\t%d,\n' "$i"; done
+	printf '};\n'
+} > "$ws/len/ok.c"
+t "src-rules lengths passes 80-line bodies, a longer one that says why, and tables" \
+	rules_verdict 0 lengths "$ws/len"
+fn too_long 81 > "$ws/len/bad.c"
+t "src-rules lengths fails an 81-line body, naming it" rules_verdict 1 lengths "$ws/len" 'bad\.c:1: too_long\(\) has 81 lines'
+fn too_long 81 same > "$ws/len/bad.c"
+t "src-rules lengths fails an 81-line body with its brace on the name's line" rules_verdict 1 lengths "$ws/len" 'too_long'
+printf '/* Long because. */\n\n' | cat - "$ws/len/bad.c" > "$ws/len/bad2.c" && rm "$ws/len/bad.c"
+t "src-rules lengths wants the reason right above the function" rules_verdict 1 lengths "$ws/len" 'bad2\.c:3: too_long'
+printf 'layer low: low.h low.c\nlayer high: high.h high.c\nleaf leaf: leaf/* uses low\n' > "$ws/inc/README"
+: > "$ws/inc/low.h"
+printf '#include "high.h"\n' > "$ws/inc/high.h"
+printf '#include "high.h"\n#include "low.h"\n#include <stdio.h>\n' > "$ws/inc/high.c"
+printf '#include "low.h"\n' > "$ws/inc/low.c"
+printf '#include "low.h"\n#include "x.h"\n' > "$ws/inc/leaf/a.c"
+: > "$ws/inc/leaf/x.h"
+t "src-rules includes passes includes that run down the layers" rules_verdict 0 includes "$ws/inc"
+printf '#include "low.h"\n#include "high.h"\n' > "$ws/inc/low.c"
+t "src-rules includes fails a lower layer including a higher one" \
+	rules_verdict 1 includes "$ws/inc" 'low\.c:2: low includes high\.h of high'
+printf '#include "low.h"\n' > "$ws/inc/low.c"
+printf '#include "leaf/x.h"\n' > "$ws/inc/high.c"
+t "src-rules includes fails a layer including a leaf's header" rules_verdict 1 includes "$ws/inc" 'high\.c:1: high includes leaf/x\.h'
+printf '#include "low.h"\n' > "$ws/inc/high.c"
+printf '#include "high.h"\n' > "$ws/inc/leaf/a.c"
+t "src-rules includes fails a leaf including a layer it does not use" rules_verdict 1 includes "$ws/inc" 'leaf/a\.c:1: leaf includes high\.h'
+printf '#include "low.h"\n' > "$ws/inc/leaf/a.c"
+: > "$ws/inc/new.c"
+t "src-rules includes fails a file in no layer" rules_verdict 1 includes "$ws/inc" 'new\.c:1: in no layer'
+rm -rf "$ws"
+t "src/: no function body over 80 lines without a reason (src/README)" python3 "$rules" lengths src
+t "src/: every #include runs down the layers of src/README" python3 "$rules" includes src
 
 # ---- the Makefile's install rule ----------------------------------------------------
 # A source named in INSTALL_FILES that does not exist fails `make install`,

@@ -24,9 +24,10 @@ RX_XEN_PKGS="xen-utils-4.17 xen-utils-common libxenmisc4.17 libxencall1
 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxentoollog1
 libxentoolcore1 libxendevicemodel1 libxenstore4 libxenhypfs1"
 # From the archive, into the dom0 root: module tools, poweroff, initramfs
-# generator, the tool's runtime libraries, rpm/dnf for the RPM scenario.
+# generator, the tool's runtime libraries, rpm/dnf for the RPM scenario,
+# python3 for python3-xen-hotpatch (tests/python/realxen_v6.py).
 RX_DOM0_PKGS="kmod busybox dracut-core cpio udev e2fsprogs procps
-libelf1 libjson-c5 rpm dnf"
+libelf1 libjson-c5 rpm dnf python3"
 # Guest memory: keep QEMU's RSS bounded (Xen scrubs all free RAM).
 RX_QEMU_MEM=${RX_QEMU_MEM:-1280}
 RX_DOM0_MEM=${RX_DOM0_MEM:-1024M}
@@ -369,6 +370,7 @@ rx_root_init() {
 	install -m 0644 "$RX_HERE/fidelity.steps" "$r/xhp-rx/bin/fidelity.steps"
 	install -m 0644 "$RX_HERE/fidelity-late.steps" "$r/xhp-rx/bin/fidelity-late.steps"
 	install -m 0755 "$RX_HERE/tool-steps.sh" "$r/xhp-rx/bin/tool-steps.sh"
+	install -m 0644 "$RX_TOP/tests/python/realxen_v6.py" "$r/xhp-rx/bin/realxen_v6.py"
 	cp -r "$RX_PAYLOADS" "$r/xhp-rx/payloads"
 	if [ -n "${RX_STEPS_BIN:-}" ] && [ -x "$RX_STEPS_BIN" ]; then
 		install -m 0755 "$RX_STEPS_BIN" "$r/xhp-rx/bin/xhp-steps"
@@ -551,13 +553,13 @@ rx_debs() {
 }
 
 # rx_proj_debs DIR: the project's .debs (make deb, built in DIR); sets
-# RX_PROJ_DEBS (the tool and its initramfs packages).
+# RX_PROJ_DEBS (the tool, its initramfs packages and the Python bindings).
 rx_proj_debs() {
 	local d=$1 f
 	B=$d make -s -C "$RX_TOP" deb || return 1
 	RX_PROJ_DEBS=""
 	for f in "$d"/deb/xen-hotpatch_*.deb "$d"/deb/xen-hotpatch-dracut_*.deb \
-		"$d"/deb/xen-hotpatch-initramfs-tools_*.deb; do
+		"$d"/deb/xen-hotpatch-initramfs-tools_*.deb "$d"/deb/python3-xen-hotpatch_*.deb; do
 		[ -f "$f" ] && RX_PROJ_DEBS="$RX_PROJ_DEBS $f"
 	done
 	[ -n "$RX_PROJ_DEBS" ]

@@ -7,9 +7,11 @@
 #   boot s1  first boot: upstream xen-livepatch on the forged payloads; the
 #            fidelity sequences (raw sysctl steps with xhp-steps, and
 #            xen-hotpatch runs with tool-steps.sh), compared here with the
-#            same run on the simulated hypervisor; install of the chain
-#            (apt-get, or the files when no .debs exist yet), status, bad
-#            payloads
+#            same run on the simulated hypervisor; the Python bindings
+#            (python3-xen-hotpatch, tests/python/realxen_v6.py): the v6 calls
+#            and the project's layer against the CLI's JSON; install of the
+#            chain (apt-get, or the files when no .debs exist yet), status,
+#            bad payloads
 #   boot s2  the same disk again: the initramfs hook reapplied the stack before
 #            the real root's first process; upgrade to the cumulative payload
 #            (REPLACE); dnf install of an RPM payload package
@@ -115,8 +117,8 @@ deb)
 	fi
 	;;
 tree)
-	if ! make -s -C "$RX_TOP" install DESTDIR="$ROOT" >"$RX_WORK/install.log" 2>&1; then
-		bad project-install "make install DESTDIR=dom0-root failed: $(tail -n 3 "$RX_WORK/install.log" | tr '\n' ' ')"
+	if ! make -s -C "$RX_TOP" install install-python DESTDIR="$ROOT" >"$RX_WORK/install.log" 2>&1; then
+		bad project-install "make install install-python DESTDIR=dom0-root failed: $(tail -n 3 "$RX_WORK/install.log" | tr '\n' ' ')"
 		RX_MODE=none
 	fi
 	;;
@@ -128,6 +130,8 @@ fi
 [ -d "$ROOT/usr/lib/dracut/modules.d/95xen-hotpatch" ] && dracut_mods=xen-hotpatch
 RX_HAVE_IT=0
 [ -f "$ROOT/usr/share/initramfs-tools/scripts/init-bottom/xen-hotpatch" ] && RX_HAVE_IT=1
+RX_HAVE_PY=0
+[ -f "$ROOT/usr/lib/python3/dist-packages/xen_hotpatch/__init__.py" ] && RX_HAVE_PY=1
 {
 	cat "$RX_PAYLOADS/ids.env"
 	echo "RX_MODE=$RX_MODE"
@@ -135,6 +139,7 @@ RX_HAVE_IT=0
 	echo "RX_HAVE_RPMS=$RX_HAVE_RPMS"
 	echo "RX_HAVE_HOOK=$([ -n "$dracut_mods" ] && echo 1 || echo 0)"
 	echo "RX_HAVE_IT=$RX_HAVE_IT"
+	echo "RX_HAVE_PY=$RX_HAVE_PY"
 	echo "RX_PKG_C3=xen-hotpatch-rx-c3"
 	echo "RX_PKG_NOFN=xen-hotpatch-rx-nofn"
 	echo "RX_PKG_BAD=xen-hotpatch-rx-bad"
@@ -364,6 +369,8 @@ fi
 	bad initramfs-hook "blocked: dracut module 95xen-hotpatch not installed in the dom0 root"
 [ "$RX_HAVE_IT" = 1 ] ||
 	bad initramfs-tools-hook "blocked: xen-hotpatch-initramfs-tools not installed in the dom0 root"
+[ "$RX_HAVE_PY" = 1 ] ||
+	bad python-bindings "blocked: python3-xen-hotpatch not installed in the dom0 root (mode $RX_MODE)"
 
 [ "${RX_KEEP:-0}" = 1 ] || rm -f "$IMG"
 finish

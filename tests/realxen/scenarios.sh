@@ -145,6 +145,41 @@ sc_tool_fidelity() {
 	lp_clear
 }
 
+# The Python bindings (python3-xen-hotpatch) on the real hypervisor:
+# tests/python/realxen_v6.py drives the v6 calls (rx-c1, rx-c2 stacked on it,
+# rx-cum cumulative, rx-bad refused) and the project's layer in a root of its
+# own, compared with the CLI's JSON. Each of its PASS/FAIL lines is one
+# result here, named python-NN-<its words>. It leaves nothing loaded.
+# py_ran RC N OUT: the script exited 0 after N (enough) checks, all passed
+py_ran() {
+	[ "$1" = 0 ] && [ "$2" -ge 40 ] && tail -n 1 "$3" | grep -q "^$2 passed, 0 failed\$"
+}
+sc_python() {
+	_out=/xhp-rx/results/python-xen.out
+	rm -rf /tmp/xhp-rx-pyroot /run/xhp-rx-py
+	_t0=$(now_ms)
+	XEN_HOTPATCH_RUN_DIR=/run/xhp-rx-py python3 /xhp-rx/bin/realxen_v6.py --xen-hotpatch "$XHP" \
+		--root /tmp/xhp-rx-pyroot --cumulative "$PAY/rx-cum.livepatch" \
+		--bad "$PAY/rx-bad.livepatch" --bad-errno EINVAL \
+		"$PAY/rx-c1.livepatch" "$PAY/rx-c2.livepatch" >"$_out" 2>&1
+	_rc=$?
+	info python-ms "$(( $(now_ms) - _t0 ))"
+	_i=0
+	while IFS= read -r _l; do
+		case $_l in
+		PASS\ * | FAIL\ *)
+			_i=$((_i + 1))
+			_w=$(printf '%s' "${_l#* }" | cut -c1-48 | tr '[:upper:]' '[:lower:]' | tr -cs '[:lower:][:digit:]' '-' | sed 's/^-*//; s/-*$//')
+			result "python-$(printf '%02d' $_i)-$_w" "${_l%% *}" "${_l#* }"
+			;;
+		esac
+	done <"$_out"
+	check python-ran "realxen_v6.py rc=$_rc, $_i checks: $(tail -n 3 "$_out" | tr '\n' ' ')" \
+		py_ran "$_rc" "$_i" "$_out"
+	check python-left-nothing "loaded after it: [$(lp_loaded)]" [ -z "$(lp_loaded)" ]
+	lp_clear
+}
+
 # xen-hotpatch status --json: "NAME NAME ..." of the applied stack, bottom first.
 xhp_status_applied() {
 	"$XHP" --json status 2>/dev/null | python3 -c '
@@ -285,6 +320,7 @@ stage_s1() {
 	sc_first_boot
 	sc_upstream
 	[ "$RX_HAVE_STEPS" != 1 ] || sc_fidelity
+	[ "$RX_HAVE_PY" != 1 ] || sc_python
 	if [ "$RX_MODE" != none ]; then
 		sc_tool_fidelity
 		sc_install_chain

@@ -38,17 +38,12 @@ __all__ = [
     "VERSION", "HAVE_XEN",
 ]
 
-LIVEPATCH_ACTION_UNLOAD = _c.LIVEPATCH_ACTION_UNLOAD
-LIVEPATCH_ACTION_REVERT = _c.LIVEPATCH_ACTION_REVERT
-LIVEPATCH_ACTION_APPLY = _c.LIVEPATCH_ACTION_APPLY
-LIVEPATCH_ACTION_REPLACE = _c.LIVEPATCH_ACTION_REPLACE
-LIVEPATCH_ACTION_APPLY_NODEPS = _c.LIVEPATCH_ACTION_APPLY_NODEPS
-LIVEPATCH_STATE_CHECKED = _c.LIVEPATCH_STATE_CHECKED
-LIVEPATCH_STATE_APPLIED = _c.LIVEPATCH_STATE_APPLIED
-#: The library's version (as ``xen-hotpatch version``).
-VERSION = _c.VERSION
-#: False when the library was built without libxenctrl (only "sim:DIR" works).
-HAVE_XEN = _c.HAVE_XEN
+# VERSION: the library's version (as ``xen-hotpatch version``); HAVE_XEN:
+# False when the library was built without libxenctrl (only "sim:DIR" works).
+from ._xen_hotpatch import (
+    HAVE_XEN, LIVEPATCH_ACTION_APPLY, LIVEPATCH_ACTION_APPLY_NODEPS,
+    LIVEPATCH_ACTION_REPLACE, LIVEPATCH_ACTION_REVERT, LIVEPATCH_ACTION_UNLOAD,
+    LIVEPATCH_STATE_APPLIED, LIVEPATCH_STATE_CHECKED, VERSION)
 
 
 class Error(OSError):
@@ -154,9 +149,6 @@ class BuildId(str):
 
 _c._register(_make_error, BuildId)
 
-Hypervisor = _c.Hypervisor
-read_payload = _c.read_payload
-status = _c.status
-plan = _c.plan
-apply = _c.apply
-revert = _c.revert
+# The calls, once the error classes are registered.
+from ._xen_hotpatch import (
+    Hypervisor, apply, plan, read_payload, revert, status)
