@@ -120,7 +120,21 @@ static bool precondition(struct act *a)
 	return true;
 }
 
-/* Is any livepatch work in flight (some payload's rc reads -EAGAIN)? */
+bool xhp_backend_settle_stale_rc(struct xhp_backend *be, const char *name, struct xhp_status *st)
+{
+	int noop = st->state == XHP_STATE_APPLIED ? XHP_ACTION_APPLY : XHP_ACTION_REVERT;
+	struct xhp_status now;
+
+	if (st->rc != -EAGAIN || be->ops->action(be, name, noop, 0, 0) != 0 || be->ops->get(be, name, &now) < 0)
+		return false;
+	*st = now;
+	if (st->rc == -EAGAIN)
+		st->rc = 0;
+	return true;
+}
+
+/* Is any livepatch work in flight (some payload's rc reads -EAGAIN, and
+ * not a stale one)? */
 static bool work_in_flight(struct xhp_backend *be)
 {
 	struct xhp_loaded *l = NULL;
@@ -129,8 +143,8 @@ static bool work_in_flight(struct xhp_backend *be)
 
 	if (be->ops->list(be, &l, &n) < 0)
 		return true; /* cannot tell: treat as busy */
-	for (i = 0; i < n; i++)
-		busy |= l[i].st.rc == -EAGAIN;
+	for (i = 0; i < n && !busy; i++)
+		busy = l[i].st.rc == -EAGAIN && !xhp_backend_settle_stale_rc(be, l[i].name, &l[i].st);
 	xhp_loaded_free(l, n);
 	return busy;
 }

@@ -135,6 +135,15 @@ struct xhp_act_result {
 void xhp_backend_run(struct xhp_backend *be, const char *name, enum xhp_action action,
 		     const struct xhp_act_params *params, struct xhp_act_result *res);
 
+/* A payload's rc reads -EAGAIN while its action is in flight, and also for
+ * ever after Xen refused to schedule an action on it (schedule_work's
+ * -EBUSY leaves the rc it had just set). The no-op action of its state
+ * (APPLY when APPLIED, REVERT when CHECKED) tells them apart: Xen refuses
+ * it with -EBUSY only while the payload's own work is scheduled. When st
+ * reads -EAGAIN and no work of the payload is scheduled, st is read again
+ * and an rc still -EAGAIN reads 0 (stale). true: st was changed. */
+bool xhp_backend_settle_stale_rc(struct xhp_backend *be, const char *name, struct xhp_status *st);
+
 /* How an action ended, as a negative errno (0: done): the sysctl's error,
  * the payload's rc, -EBUSY (busy, not the top), -ETIME, -ENOENT (gone),
  * -EPROTO (wrong state). */

@@ -98,6 +98,24 @@ static char *left_out_list(const struct xhp_plan *p, size_t *n)
 	return joined;
 }
 
+/* "nothing to do", counting the payloads applied by someone else apart:
+ * they are not the installed stack. */
+static void say_nothing_to_do(const struct xhp_cli *cli, struct xhp_session *s, const struct xhp_strv *applied)
+{
+	size_t i, foreign = 0, own;
+
+	for (i = 0; i < applied->n; i++)
+		foreign += !xhp_records_find(&s->rec, applied->v[i]);
+	own = applied->n - foreign;
+	if (!foreign)
+		cli_say(cli, "nothing to do: the hypervisor runs the installed stack (%zu payload%s)", own,
+			own == 1 ? "" : "s");
+	else
+		cli_say(cli, "nothing to do: the hypervisor runs the installed stack (%zu payload%s) and %zu payload%s "
+			     "xen-hotpatch did not load (left alone)", own, own == 1 ? "" : "s", foreign,
+			foreign == 1 ? "" : "s");
+}
+
 /* One line that counts honestly: what runs, what is left out, what cannot
  * be used. "nothing to do" only when the installed stack is what runs. */
 static void print_summary(const struct xhp_cli *cli, struct xhp_session *s, const struct xhp_plan *p)
@@ -109,8 +127,7 @@ static void print_summary(const struct xhp_cli *cli, struct xhp_session *s, cons
 
 	xhp_session_applied(s, &applied);
 	if (!p->nsteps && !nleft && !bad)
-		cli_say(cli, "nothing to do: the hypervisor runs the installed stack (%zu payload%s)", applied.n,
-			applied.n == 1 ? "" : "s");
+		say_nothing_to_do(cli, s, &applied);
 	else if (nleft || bad) {
 		lpart = nleft ? xhp_asprintf("; %zu installed payload%s left out: %s", nleft, nleft == 1 ? "" : "s", left)
 			      : xhp_strdup("");
@@ -138,9 +155,13 @@ static int report_guard(const struct xhp_cli *cli, const struct xhp_session *s, 
 			     "a crash", dir, strerror(-err));
 		return XHP_EXIT_OK;
 	}
-	cli_error("cannot write the crash-loop guard's records in %s (%s): %u apply%s went without an attempt "
-		  "record, and what was applied is not proven, so boot will not reapply it", dir,
-		  strerror(-err), res->unguarded, res->unguarded == 1 ? "" : "s");
+	if (!res->unguarded)
+		cli_error("cannot write the crash-loop guard's records in %s (%s): what this run applied is not "
+			  "proven, so boot will not reapply it", dir, strerror(-err));
+	else
+		cli_error("cannot write the crash-loop guard's records in %s (%s): %u appl%s went without an "
+			  "attempt record, and what was applied is not proven, so boot will not reapply it", dir,
+			  strerror(-err), res->unguarded, res->unguarded == 1 ? "y" : "ies");
 	return XHP_EXIT_ERROR;
 }
 

@@ -106,12 +106,21 @@ void cli_print_guard_changes(const struct xhp_cli *cli, const struct xhp_session
 		_cleanup_free_ char *n = xhp_escape(c->quarantined.v[i]);
 
 		cli_say(cli, "%s: quarantined: its apply in an earlier boot was not seen to complete (the host went "
-			     "down during it); release it with: xen-hotpatch clear %s", n, n);
+			     "down during it, or the tool was stopped and the host rebooted before any run saw "
+			     "the result); release it with: xen-hotpatch clear %s", n, n);
+	}
+	for (i = 0; i < c->unmarked.n; i++) {
+		_cleanup_free_ char *n = xhp_escape(c->unmarked.v[i]);
+		_cleanup_free_ char *dir = xhp_escape(s->guard.dir);
+
+		cli_error("%s: its apply in an earlier boot was not seen to complete, and its quarantine mark cannot "
+			  "be written in %s (%s): left out of this run; every run leaves it out until the mark can "
+			  "be written", n, dir, strerror(-s->guard.write_error));
 	}
 	for (i = 0; i < c->unproven.n; i++) {
 		_cleanup_free_ char *n = xhp_escape(c->unproven.v[i]);
 
-		cli_say(cli, "%s: not proven: the host went down soon after its apply; "
+		cli_say(cli, "%s: not proven: the host rebooted soon after its apply; "
 			     "`xen-hotpatch apply` applies it again", n);
 	}
 }

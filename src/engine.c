@@ -51,6 +51,17 @@ static int read_known(struct xhp_session *s, unsigned nr)
  * for the worst case (backend-xen.c: megabytes a payload); when every
  * payload the probe counts is one the tool knows by name, GET on those
  * names reads the same for a few bytes each. */
+/* A stale -EAGAIN (xhp_backend_settle_stale_rc) is no action in flight:
+ * the record, the guard and the planner see the payload's real state. */
+static void settle_stale_rcs(struct xhp_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nloaded; i++)
+		if (s->loaded[i].st.rc == -EAGAIN)
+			xhp_backend_settle_stale_rc(s->be, s->loaded[i].name, &s->loaded[i].st);
+}
+
 static int refresh(struct xhp_session *s)
 {
 	unsigned long long t0 = xhp_now_us();
@@ -61,13 +72,15 @@ static int refresh(struct xhp_session *s)
 	s->loaded = NULL;
 	s->nloaded = 0;
 	if (s->be->ops->count && s->be->ops->count(s->be, &nr) == 0 && read_known(s, nr) == 0) {
-		s->time.read_hv += xhp_now_us() - t0;
-		return 0;
+		r = 0;
+	} else {
+		xhp_loaded_free(s->loaded, s->nloaded);
+		s->loaded = NULL;
+		s->nloaded = 0;
+		r = s->be->ops->list(s->be, &s->loaded, &s->nloaded);
 	}
-	xhp_loaded_free(s->loaded, s->nloaded);
-	s->loaded = NULL;
-	s->nloaded = 0;
-	r = s->be->ops->list(s->be, &s->loaded, &s->nloaded);
+	if (r == 0)
+		settle_stale_rcs(s);
 	s->time.read_hv += xhp_now_us() - t0;
 	return r;
 }
@@ -346,14 +359,30 @@ static void view_hypervisor(struct xhp_session *s, struct xhp_view *v)
 	}
 }
 
+/* The names of the installed files the inventory could not use. */
+static void view_unreadable(const struct xhp_session *s, struct xhp_view *v)
+{
+	size_t i;
+
+	for (i = 0; i < s->inv.nproblems; i++) {
+		const char *slash = strrchr(s->inv.problems[i].path, '/');
+		_cleanup_free_ char *stem = xhp_payload_stem(slash ? slash + 1 : s->inv.problems[i].path);
+
+		if (stem && stem[0])
+			xhp_strv_add(&v->unreadable, stem);
+	}
+}
+
 void xhp_view_build(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v)
 {
 	memset(v, 0, sizeof(*v));
 	view_installed(s, mode, v);
 	view_hypervisor(s, v);
+	view_unreadable(s, v);
 	v->in = (struct xhp_plan_input){
 		.hv_id = s->hv_id, .installed = v->installed, .ninstalled = v->ninstalled, .hv = v->hv,
 		.nhv = v->nhv, .independent = &s->cfg.independent, .replace_allow = s->cfg.replace_allow,
+		.unreadable = &v->unreadable,
 	};
 	xhp_plan_make(&v->in, &v->plan);
 }
@@ -363,6 +392,7 @@ void xhp_view_free(struct xhp_view *v)
 	size_t i;
 
 	xhp_plan_free(&v->plan);
+	xhp_strv_free(&v->unreadable);
 	for (i = 0; i < v->ninstalled; i++)
 		xhp_strv_free(&v->new_syms[i]);
 	free(v->new_syms);
@@ -423,6 +453,7 @@ static void run_upload(struct xhp_session *s, const struct xhp_installed *n, str
 	r = s->be->ops->upload(s->be, n->ident.name, data, len);
 	a->waited_us = xhp_now_us() - t0;
 	if (r < 0) {
+		xhp_records_del(&s->rec, n->ident.name); /* the intent (record_uploads) */
 		a->status = XHP_ACT_REFUSED;
 		a->err = r;
 		snprintf(a->why, sizeof(a->why), "%s", xhp_backend_explain(s->be));
@@ -454,18 +485,19 @@ static void record_done(struct xhp_session *s, const struct xhp_step *st)
 	case XHP_STEP_REPLACE:
 		for (i = 0; i < s->rec.n; i++)
 			if (&s->rec.r[i] != r && s->rec.r[i].seq)
-				s->rec.r[i].reverted = true; /* REPLACE reverted everything applied */
+				xhp_record_reverted(&s->rec.r[i]); /* REPLACE reverted everything applied */
 		/* fall through */
 	case XHP_STEP_APPLY:
 	case XHP_STEP_APPLY_NODEPS:
 		if (r) {
 			r->seq = s->rec.next_seq++;
+			r->down = false;
 			r->nodeps = st->op == XHP_STEP_APPLY_NODEPS;
 		}
 		break;
 	case XHP_STEP_REVERT:
 		if (r)
-			r->reverted = true;
+			xhp_record_reverted(r);
 		break;
 	case XHP_STEP_UNLOAD:
 		xhp_records_del(&s->rec, st->name);
@@ -484,6 +516,15 @@ static int pre_hook(const struct xhp_record *r, enum xhp_action a)
 	if (a == XHP_ACTION_REVERT)
 		return xhp_identity_has_hook(&r->ident, XHP_HOOK_PREREVERT);
 	return 0;
+}
+
+/* Could Xen still be applying after this outcome? Past the deadline the
+ * action is pending; busy means an action is in flight, maybe an earlier
+ * run's apply of this very payload. The attempt then stays for the next
+ * run to resolve from what the hypervisor shows. */
+static bool may_still_apply(enum xhp_act_status st)
+{
+	return st == XHP_ACT_TIMEOUT || st == XHP_ACT_BUSY;
 }
 
 /* The action of st. An apply writes its attempt first (a crash then leaves
@@ -509,7 +550,7 @@ static void run_action(struct xhp_session *s, const struct xhp_step *st, const s
 	s->time.guard += xhp_now_us() - t0;
 	xhp_backend_run(s->be, st->name, a, &p, &res->act);
 	t0 = xhp_now_us();
-	if (applying && n && res->act.status != XHP_ACT_TIMEOUT)
+	if (applying && n && !may_still_apply(res->act.status))
 		xhp_guard_attempt_end(&s->guard, &n->ident, res->act.status == XHP_ACT_DONE);
 	s->time.guard += xhp_now_us() - t0;
 	if (res->act.status == XHP_ACT_DONE) {
@@ -519,10 +560,33 @@ static void run_action(struct xhp_session *s, const struct xhp_step *st, const s
 	}
 }
 
+/* Before the first upload the record names the payloads this run uploads
+ * under names it does not know yet, in one write: a run stopped right
+ * after an upload leaves no payload of its own that the next run takes for
+ * someone else's (the next run drops from the record what never got
+ * loaded). A name the record knows keeps its entry (its history) until
+ * its own upload. */
+static void record_uploads(struct xhp_session *s, const struct xhp_view *v)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->plan.nsteps; i++) {
+		const struct xhp_step *st = &v->plan.steps[i];
+
+		if (st->op != XHP_STEP_UPLOAD || xhp_records_find(&s->rec, st->name))
+			continue;
+		record_file(s, st->name, v->installed[st->installed].file);
+		n++;
+	}
+	if (n)
+		save_records(s);
+}
+
 static bool run_steps(struct xhp_session *s, const struct xhp_view *v, struct xhp_result *res)
 {
 	size_t i;
 
+	record_uploads(s, v);
 	for (i = 0; i < v->plan.nsteps; i++) {
 		const struct xhp_step *st = &v->plan.steps[i];
 		const struct xhp_installed *n = st->installed >= 0 ? &v->installed[st->installed] : NULL;
@@ -649,11 +713,40 @@ static void run_plan(struct xhp_session *s, const struct xhp_view *v, struct xhp
 	res->guard_error = s->guard.write_error;
 }
 
+static bool work_in_flight(const struct xhp_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nloaded; i++)
+		if (s->loaded[i].st.rc == -EAGAIN)
+			return true;
+	return false;
+}
+
+/* Work an earlier run left in flight (a real -EAGAIN: stale ones are
+ * settled by refresh) ends before this run plans, up to deadline_ms: its
+ * outcome then takes its place in the record before this run's own
+ * actions (an apply seen late, after them, would be put above them). */
+static void await_work_in_flight(struct xhp_session *s)
+{
+	unsigned long long end = xhp_now_us() + (unsigned long long)s->cfg.deadline_ms * 1000ull;
+	struct xhp_guard_changes changes = { 0 };
+
+	if (!work_in_flight(s))
+		return;
+	do
+		xhp_sleep_ms(2);
+	while (refresh(s) == 0 && work_in_flight(s) && xhp_now_us() < end);
+	reconcile(s, &changes);
+	xhp_guard_changes_free(&changes);
+}
+
 void xhp_converge(struct xhp_session *s, enum xhp_mode mode, struct xhp_view *v, struct xhp_result *res)
 {
 	unsigned long long start = xhp_now_us();
 
 	memset(res, 0, sizeof(*res));
+	await_work_in_flight(s);
 	xhp_view_build(s, mode, v);
 	if (!s->inv_ok)
 		res->outcome = XHP_OUTCOME_NO_PAYLOAD_DIR;

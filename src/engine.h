@@ -73,6 +73,7 @@ struct xhp_view {
 	struct xhp_hv_entry *hv;
 	size_t nhv;
 	struct xhp_strv *new_syms;	/* per installed payload */
+	struct xhp_strv unreadable;	/* names of installed files that cannot be used */
 	struct xhp_plan_input in;
 	struct xhp_plan plan;
 };

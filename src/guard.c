@@ -24,6 +24,7 @@ void xhp_guard_changes_free(struct xhp_guard_changes *c)
 	xhp_strv_free(&c->quarantined);
 	xhp_strv_free(&c->proven);
 	xhp_strv_free(&c->unproven);
+	xhp_strv_free(&c->unmarked);
 }
 
 /* Uptime including suspend, in ms: comparable within one boot. */
@@ -46,6 +47,8 @@ void xhp_guard_open(struct xhp_guard *g, const char *root, const char *boot_id, 
 void xhp_guard_close(struct xhp_guard *g)
 {
 	free(g->dir);
+	xhp_strv_free(&g->held);
+	xhp_strv_free(&g->held_names);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -81,11 +84,18 @@ static int make_dir(struct xhp_guard *g, enum xhp_guard_kind kind)
 static int write_synced(const char *path, const char *content)
 {
 	size_t len = strlen(content);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644), r = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644), r = 0;
+	struct stat st;
 
-	if (fd < 0)
+	if (fd < 0 && errno != ENXIO && errno != ELOOP)
 		return -errno;
-	if (write(fd, content, len) != (ssize_t)len)
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* a FIFO, a device or a link in its place: replaced, never written through */
+		if (fd >= 0)
+			close(fd);
+		return xhp_write_file_atomic(path, content, len, 0644);
+	}
+	if (ftruncate(fd, 0) < 0 || write(fd, content, len) != (ssize_t)len)
 		r = errno ? -errno : -EIO;
 	if (!r && fsync(fd) < 0)
 		r = -errno;
@@ -139,7 +149,10 @@ bool xhp_guard_is_proven(const struct xhp_guard *g, const struct xhp_build_id *i
 
 bool xhp_guard_is_quarantined(const struct xhp_guard *g, const struct xhp_build_id *id)
 {
-	return has_entry(g, XHP_GUARD_QUARANTINE, id);
+	char hex[XHP_BUILD_ID_HEX_SIZE];
+
+	return has_entry(g, XHP_GUARD_QUARANTINE, id) ||
+	       xhp_strv_has(&g->held, xhp_build_id_hex(id, hex, sizeof(hex)));
 }
 
 /* The lines of an entry, into e. false when it cannot be read or has no name. */
@@ -211,16 +224,22 @@ void xhp_guard_attempt_end(struct xhp_guard *g, const struct xhp_identity *ident
 	write_attempt(g, &e);
 }
 
-static void quarantine(struct xhp_guard *g, const struct xhp_guard_entry *a)
+static int quarantine(struct xhp_guard *g, const struct xhp_guard_entry *a)
 {
 	_cleanup_free_ char *c = xhp_asprintf("%s\nits apply in boot %s was not seen to complete: the host "
 					      "went down during it (or the tool was stopped and the host "
 					      "rebooted before any run saw the result)\n", a->name, a->boot_id);
 
-	if (write_entry(g, XHP_GUARD_QUARANTINE, a->id_hex, c, true) == 0) {
-		drop_entry(g, XHP_GUARD_PROVEN, a->id_hex);
-		drop_entry(g, XHP_GUARD_ATTEMPT, a->id_hex);
+	int r = write_entry(g, XHP_GUARD_QUARANTINE, a->id_hex, c, true);
+
+	if (r < 0) {
+		xhp_strv_add(&g->held, a->id_hex); /* kept out all the same, by this run */
+		xhp_strv_add(&g->held_names, a->name);
+		return r;
 	}
+	drop_entry(g, XHP_GUARD_PROVEN, a->id_hex);
+	drop_entry(g, XHP_GUARD_ATTEMPT, a->id_hex);
+	return 0;
 }
 
 static void prove(struct xhp_guard *g, const struct xhp_guard_entry *a)
@@ -264,8 +283,7 @@ static void resolve_earlier_boot(struct xhp_guard *g, struct xhp_guard_entry *a,
 				 size_t n, struct xhp_guard_changes *c)
 {
 	if (!a->completed && in_flight_at_the_end(a, all, n)) {
-		quarantine(g, a);
-		xhp_strv_add(&c->quarantined, a->name);
+		xhp_strv_add(quarantine(g, a) == 0 ? &c->quarantined : &c->unmarked, a->name);
 	} else if (!a->completed) {
 		/* done before the one in flight: proven before, or left unproven */
 		drop_entry(g, XHP_GUARD_ATTEMPT, a->id_hex);
@@ -330,35 +348,72 @@ static int by_name(const void *x, const void *y)
 	return c ? c : strcmp(a->id_hex, b->id_hex);
 }
 
+/* A quarantine mark that cannot be read still quarantines (the payload is
+ * left out by its build-id): it is listed, so that status and the exit
+ * codes agree with the runs that leave it out, and `clear` can release it. */
+static bool unreadable_quarantine(enum xhp_guard_kind kind, struct xhp_guard_entry *e)
+{
+	if (kind != XHP_GUARD_QUARANTINE)
+		return false;
+	snprintf(e->name, sizeof(e->name), "?");
+	snprintf(e->why, sizeof(e->why), "its quarantine mark cannot be read (not a regular file, or no payload "
+		 "name in it)");
+	return true;
+}
+
+/* The payloads quarantined by this run whose mark could not be written. */
+static void add_held(const struct xhp_guard *g, struct xhp_guard_entry **out, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < g->held.n; i++) {
+		struct xhp_guard_entry *e;
+
+		*out = xhp_realloc(*out, (*n + 1) * sizeof(**out));
+		e = &(*out)[(*n)++];
+		memset(e, 0, sizeof(*e));
+		e->kind = XHP_GUARD_QUARANTINE;
+		snprintf(e->id_hex, sizeof(e->id_hex), "%s", g->held.v[i]);
+		snprintf(e->name, sizeof(e->name), "%s", g->held_names.v[i]);
+		snprintf(e->why, sizeof(e->why), "its apply in an earlier boot was not seen to complete; its "
+			 "quarantine mark cannot be written, so it is left out run by run");
+	}
+}
+
 int xhp_guard_list(const struct xhp_guard *g, enum xhp_guard_kind kind, struct xhp_guard_entry **out, size_t *n)
 {
 	_cleanup_free_ char *dir = entry_path(g, kind, NULL);
 	struct xhp_build_id id;
 	struct dirent *de;
 	DIR *d = opendir(dir);
+	int r = d || errno == ENOENT ? 0 : -errno;
 
 	*out = NULL;
 	*n = 0;
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
+	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.' || xhp_build_id_from_hex(&id, de->d_name) < 0)
 			continue; /* ., .., temporary files */
 		*out = xhp_realloc(*out, (*n + 1) * sizeof(**out));
-		if (read_entry(g, kind, de->d_name, &(*out)[*n]))
+		if (read_entry(g, kind, de->d_name, &(*out)[*n]) || unreadable_quarantine(kind, &(*out)[*n]))
 			(*n)++;
 	}
-	closedir(d);
+	if (d)
+		closedir(d);
+	if (kind == XHP_GUARD_QUARANTINE)
+		add_held(g, out, n);
 	if (*n)
 		qsort(*out, *n, sizeof(**out), by_name);
-	return 0;
+	return r;
 }
 
 int xhp_guard_release(struct xhp_guard *g, const char *id_hex)
 {
 	_cleanup_free_ char *path = entry_path(g, XHP_GUARD_QUARANTINE, id_hex);
+	_cleanup_free_ char *attempt = entry_path(g, XHP_GUARD_ATTEMPT, id_hex);
+	int r = unlink(path) < 0 ? -errno : 0;
 
-	if (unlink(path) < 0)
-		return -errno;
-	return 0;
+	/* held without a mark: its attempt is what keeps it out */
+	if (r < 0 && xhp_strv_has(&g->held, id_hex))
+		r = unlink(attempt) < 0 && errno != ENOENT ? -errno : 0;
+	return r;
 }

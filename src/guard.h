@@ -67,6 +67,8 @@ struct xhp_guard_changes {
 	struct xhp_strv quarantined;	/* attempts of an earlier boot never seen to complete */
 	struct xhp_strv proven;
 	struct xhp_strv unproven;	/* completed, but the host went down too soon */
+	struct xhp_strv unmarked;	/* to quarantine, but the mark cannot be written:
+					 * left out of this run (the attempt stays) */
 };
 void xhp_guard_changes_free(struct xhp_guard_changes *c);
 
@@ -75,6 +77,7 @@ struct xhp_guard {
 	char boot_id[128];
 	unsigned proven_after_ms;
 	int write_error;		/* the first write that failed (-errno), or 0 */
+	struct xhp_strv held, held_names; /* build-ids (hex) and names quarantined this run without a mark */
 	bool dir_made[3];		/* per enum xhp_guard_kind: made (or there) this run */
 };
 

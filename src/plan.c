@@ -1145,6 +1145,28 @@ static void refuse_for_foreign(struct planner *pl)
 		}
 }
 
+/* An applied payload whose installed file cannot be read (malformed,
+ * unsafe, unreadable) is not taken off because of it: a bad file changes
+ * nothing until it is fixed or removed. */
+static void refuse_for_unreadable(struct planner *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->p->napplied && pl->in->unreadable; i++) {
+		const struct xhp_hv_entry *e = hv(pl, pl->p->applied[i]);
+		_cleanup_free_ char *n = NULL;
+
+		if (!xhp_strv_has(pl->in->unreadable, e->ident.name))
+			continue;
+		n = xhp_escape(e->ident.name);
+		problem(pl, XHP_PROB_REFUSED, true, "%s is applied and its installed file cannot be used (see "
+			"above): it stays applied, and the stack is not changed until the file is fixed or removed", n);
+		involves(pl, e->ident.name);
+		refuse(pl);
+		return;
+	}
+}
+
 void xhp_plan_make(const struct xhp_plan_input *in, struct xhp_plan *p)
 {
 	struct planner pl;
@@ -1156,6 +1178,8 @@ void xhp_plan_make(const struct xhp_plan_input *in, struct xhp_plan *p)
 	compare_stacks(&pl);
 	if (pl.change && foreign_applied)
 		refuse_for_foreign(&pl);
+	if (pl.change && !p->refused)
+		refuse_for_unreadable(&pl);
 	if (!p->refused)
 		pass_content(&pl);
 	if (!p->refused)

@@ -97,6 +97,7 @@ struct xhp_plan_input {
 	size_t nhv;
 	const struct xhp_strv *independent;	/* names, in policy order */
 	bool replace_allow;			/* replace_without_replace = allow */
+	const struct xhp_strv *unreadable;	/* installed files that cannot be read (names; may be NULL) */
 };
 
 struct xhp_plan {

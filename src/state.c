@@ -127,6 +127,7 @@ static bool record_from_json(struct xhp_record *e, json_object *o)
 	e->reverted = jbool(o, "reverted");
 	e->nodeps = jbool(o, "nodeps");
 	e->seq = juint(o, "seq");
+	e->down = jbool(o, "down");
 	if (json_object_object_get_ex(o, "new_syms", &syms) && json_object_is_type(syms, json_type_array))
 		for (i = 0; i < json_object_array_length(syms); i++) {
 			const char *sym = json_object_get_string(json_object_array_get_idx(syms, i));
@@ -204,6 +205,7 @@ static json_object *record_to_json(const struct xhp_record *e)
 	json_object_object_add(o, "reverted", json_object_new_boolean(e->reverted));
 	json_object_object_add(o, "nodeps", json_object_new_boolean(e->nodeps));
 	json_object_object_add(o, "seq", json_object_new_int64(e->seq));
+	json_object_object_add(o, "down", json_object_new_boolean(e->down));
 	for (i = 0; i < e->new_syms.n; i++)
 		json_object_array_add(syms, json_object_new_string(e->new_syms.v[i]));
 	json_object_object_add(o, "new_syms", syms);
@@ -239,6 +241,12 @@ struct xhp_record *xhp_records_find(struct xhp_records *rec, const char *name)
 		if (!strcmp(rec->r[i].ident.name, name))
 			return &rec->r[i];
 	return NULL;
+}
+
+void xhp_record_reverted(struct xhp_record *r)
+{
+	r->reverted = true;
+	r->down = true;
 }
 
 struct xhp_record *xhp_records_add(struct xhp_records *rec, const char *name)
@@ -294,12 +302,15 @@ int xhp_records_reconcile(struct xhp_records *rec, const struct xhp_loaded *load
 		i++;
 		if (l->st.rc == -EAGAIN)
 			continue; /* still in flight: the next run looks again */
-		if (l->st.state == XHP_STATE_CHECKED && e->seq && !e->reverted) {
-			e->reverted = true; /* reverted while nobody watched */
+		if (l->st.state == XHP_STATE_CHECKED && e->seq && (!e->down || !e->reverted)) {
+			xhp_record_reverted(e); /* reverted while nobody watched */
 			changed++;
 		}
-		if (l->st.state == XHP_STATE_APPLIED && !e->seq) {
-			e->seq = rec->next_seq++; /* applied late; the planner checks the order */
+		if (l->st.state == XHP_STATE_APPLIED && (!e->seq || e->down)) {
+			/* applied late (again, after a recorded revert): its old
+			 * place is history; the planner checks the order */
+			e->seq = rec->next_seq++;
+			e->down = false;
 			changed++;
 		}
 	}

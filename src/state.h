@@ -33,6 +33,7 @@ struct xhp_record {
 	bool reverted;			/* reverted at least once (or unknown) */
 	bool nodeps;			/* last applied with NODEPS */
 	unsigned seq;			/* order of its last apply; 0: never applied */
+	bool down;			/* reverted since that apply (seq is history) */
 };
 
 struct xhp_records {			/* in upload order */
@@ -54,6 +55,9 @@ void xhp_unlock(int fd);
 int xhp_records_load(struct xhp_records *rec, const char *boot_id, const char *hv_hex);
 int xhp_records_save(const struct xhp_records *rec);
 struct xhp_record *xhp_records_find(struct xhp_records *rec, const char *name);
+/* r was reverted: marked so, and down until an apply is recorded (its seq
+ * stays, as history: `revert NAME` finds what was above NAME by it). */
+void xhp_record_reverted(struct xhp_record *r);
 /* A fresh record for name (replacing one of that name). */
 struct xhp_record *xhp_records_add(struct xhp_records *rec, const char *name);
 void xhp_records_del(struct xhp_records *rec, const char *name);

@@ -359,7 +359,8 @@ static int write_file_replace(const char *path, const void *buf, size_t len, mod
 	const char *p = buf;
 	int fd, r = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	(void)unlink(tmp); /* a leftover of a killed run with this pid (or anything else): never opened */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
 	while (len) {

@@ -143,6 +143,81 @@ test_killed_while_the_hypervisor_works() {
 	assert_applied "zz-base mm-middle aa-top"
 }
 
+# a run that finds the apply of an earlier run still in flight: Xen says
+# EBUSY to its own apply, and the earlier apply then completes. The attempt
+# must stay (Xen may still be working), so the next run proves the payload
+# and a reboot reapplies it
+test_busy_behind_a_late_apply_keeps_the_attempt() {
+	slow ""
+	export XEN_HOTPATCH_SIM_WORK_MS=30000 # still pending at the second run, however slow this host
+	put zz-base
+	xhp apply
+	assert_rc 2
+	xhp apply
+	assert_rc 2
+	assertEquals "the attempt stays while Xen works" "$ZZ_BASE_ID" "$(ls "$G/attempts")"
+	finish_work
+	fast ""
+	xhp status
+	assert_rc 0
+	assertEquals "proven once seen applied" "$ZZ_BASE_ID" "$(ls "$G/proven")"
+	reboot_host
+	xhp boot
+	assert_rc 0
+	assert_applied "zz-base"
+}
+
+# killed after its uploads, while the hypervisor applies the first payload:
+# the payloads it uploaded are its own for the next run (never "someone
+# else's", left loaded for ever), even when one was removed meanwhile
+test_killed_after_its_uploads() {
+	put zz-base mm-middle
+	XEN_HOTPATCH_SIM_WORK_MS=3000 "$XHP_BIN" --root "$R" apply >/dev/null 2>&1 &
+	pid=$!
+	i=0
+	while [ "$(sim_q '.pending.op // ""')" != apply ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -9 "$pid"
+	wait "$pid"
+	assertEquals "killed with zz-base's apply pending" "zz-base:APPLIED mm-middle:CHECKED" \
+		"$(finish_work && loaded)"
+	rm_payload mm-middle
+	xhp apply
+	assert_rc 0
+	assert_err_empty
+	assert_loaded "zz-base:APPLIED"
+	record_agrees
+	assertEquals "proven" "$ZZ_BASE_ID" "$(ls "$G/proven")"
+}
+
+# independents taken off and put back under a new chain bottom, every
+# action finishing late (one a run): a payload applied again late, after
+# its recorded revert, gets its new place in the order, not its old one
+# (which put it below the other independent: "revert" of a payload that is
+# not the top, EBUSY, for ever)
+test_late_reapply_after_a_revert_keeps_the_order() {
+	fast "independent = indep hooks-loadonly"
+	put indep hooks-loadonly
+	apply_ok
+	slow "independent = indep hooks-loadonly"
+	export XEN_HOTPATCH_SIM_WORK_MS=30000
+	put zz-base
+	for _i in 1 2 3 4 5 6 7; do
+		xhp apply
+		finish_work
+	done
+	fast "independent = indep hooks-loadonly"
+	assert_applied "zz-base indep hooks-loadonly"
+	xhp status
+	assert_rc 0
+	assert_out_has "2. indep" "3. hooks-loadonly"
+	record_agrees
+	apply_ok
+	assert_out_has "nothing to do"
+}
+
 # killed, and the host rebooted before any run saw how the apply ended: the
 # payload is quarantined, and the message does not claim more than is known
 test_reboot_before_anyone_saw_the_result() {
@@ -155,6 +230,8 @@ test_reboot_before_anyone_saw_the_result() {
 	xhp boot
 	assert_rc 0
 	assert_out_has "zz-base: quarantined: its apply in an earlier boot was not seen to complete"
+	# it cannot tell a crash from a stopped tool: it says both, claims neither
+	assert_out_has "or the tool was stopped and the host rebooted before any run saw the result"
 	assert_applied ""
 }
 

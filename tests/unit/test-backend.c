@@ -27,6 +27,8 @@ struct fake {
 	int work_rc[8];			/* the result of the n-th accepted action */
 	unsigned gets_pending;		/* GETs that still read -EAGAIN after an action */
 	bool other_in_flight;
+	bool other_stale;		/* other's rc reads -EAGAIN, no work of its scheduled */
+	unsigned probes;		/* actions on other (no-op probes) */
 	unsigned actions, accepted, pending;
 	uint32_t timeouts[16];
 };
@@ -44,7 +46,7 @@ static int f_list(struct xhp_backend *be, struct xhp_loaded **out, size_t *n)
 	snprintf((*out)[0].name, sizeof((*out)[0].name), "p");
 	(*out)[0].st = (struct xhp_status){ f->state, f->rc };
 	snprintf((*out)[1].name, sizeof((*out)[1].name), "other");
-	(*out)[1].st = (struct xhp_status){ XHP_STATE_CHECKED, f->other_in_flight ? -EAGAIN : 0 };
+	(*out)[1].st = (struct xhp_status){ XHP_STATE_CHECKED, f->other_in_flight || f->other_stale ? -EAGAIN : 0 };
 	*n = 2;
 	return 0;
 }
@@ -53,6 +55,10 @@ static int f_get(struct xhp_backend *be, const char *name, struct xhp_status *st
 {
 	struct fake *f = fake_of(be);
 
+	if (!strcmp(name, "other")) {
+		*st = (struct xhp_status){ XHP_STATE_CHECKED, f->other_in_flight || f->other_stale ? -EAGAIN : 0 };
+		return 0;
+	}
 	if (strcmp(name, "p") || !f->state)
 		return -ENOENT;
 	if (f->rc == -EAGAIN && f->pending && !--f->pending) {
@@ -71,8 +77,12 @@ static int f_action(struct xhp_backend *be, const char *name, enum xhp_action a,
 {
 	struct fake *f = fake_of(be);
 
-	(void)name;
 	(void)flags;
+	if (!strcmp(name, "other")) {
+		/* only ever the no-op probe (REVERT of a CHECKED payload) */
+		f->probes++;
+		return a == XHP_ACTION_REVERT && f->other_in_flight ? -EBUSY : a == XHP_ACTION_REVERT ? 0 : -EINVAL;
+	}
 	f->timeouts[f->actions < 16 ? f->actions : 15] = timeout_ns;
 	f->actions++;
 	if (f->sysctl_err) {
@@ -146,24 +156,31 @@ static void no_op_actions_are_not_sent(void **state)
 	assert_int_equal(r.status, XHP_ACT_GONE);
 }
 
-/* issue 10 item 9: EBUSY from REVERT with nothing in flight is "not the top" */
-static void revert_ebusy_with_nothing_in_flight_is_not_the_top(void **state)
+/* REVERT of p refused with EBUSY while "other" is idle, in flight or stale:
+ * how it ended and how many actions p was sent */
+static void revert_refused_busy(bool in_flight, bool stale, enum xhp_act_status want, unsigned actions)
 {
 	struct fake f = fake(XHP_STATE_APPLIED);
 	struct xhp_act_result r;
 
+	f.sysctl_err = -EBUSY;
+	f.other_in_flight = in_flight;
+	f.other_stale = stale;
+	r = run(&f, XHP_ACTION_REVERT, 0);
+	assert_int_equal(r.status, want);
+	assert_int_equal(f.actions, actions);
+}
+
+/* issue 10 item 9: EBUSY from REVERT with nothing in flight is "not the
+ * top"; with other work in flight it is busy (asked again, then given up);
+ * a stale -EAGAIN (Xen refused to schedule an action on a payload and left
+ * the rc it had set) is no work in flight: the no-op probe tells */
+static void revert_ebusy_with_nothing_in_flight_is_not_the_top(void **state)
+{
 	(void)state;
-	f.sysctl_err = -EBUSY;
-	r = run(&f, XHP_ACTION_REVERT, 0);
-	assert_int_equal(r.status, XHP_ACT_NOT_TOP);
-	assert_int_equal(f.actions, 3);
-	/* with other work in flight it is busy: asked again, then given up */
-	f = fake(XHP_STATE_APPLIED);
-	f.sysctl_err = -EBUSY;
-	f.other_in_flight = true;
-	r = run(&f, XHP_ACTION_REVERT, 0);
-	assert_int_equal(r.status, XHP_ACT_BUSY);
-	assert_int_equal(f.actions, 8);
+	revert_refused_busy(false, false, XHP_ACT_NOT_TOP, 3);
+	revert_refused_busy(true, false, XHP_ACT_BUSY, 8);
+	revert_refused_busy(false, true, XHP_ACT_NOT_TOP, 3);
 }
 
 /* issue 10 item 9: a rendezvous timeout is asked again with the timeout doubled */
