@@ -518,6 +518,21 @@ static int pre_hook(const struct xhp_record *r, enum xhp_action a)
 	return 0;
 }
 
+/* How an apply is sent (NODEPS or not) is written before it is sent: Xen
+ * does not show it, and an apply that ends while nobody watches is read
+ * back with it. Without it a late independent counts as applied without
+ * NODEPS, i.e. on the build-id chain, and the order derived from the chain
+ * puts it under the independents applied before it. */
+static void record_apply_mode(struct xhp_session *s, struct xhp_record *r, const struct xhp_step *st)
+{
+	bool nodeps = st->op == XHP_STEP_APPLY_NODEPS;
+
+	if (!r || r->nodeps == nodeps)
+		return;
+	r->nodeps = nodeps; /* kept for an applied entry only: this one is not applied */
+	save_records(s);
+}
+
 /* Could Xen still be applying after this outcome? Past the deadline the
  * action is pending; busy means an action is in flight, maybe an earlier
  * run's apply of this very payload. The attempt then stays for the next
@@ -528,7 +543,8 @@ static bool may_still_apply(enum xhp_act_status st)
 }
 
 /* The action of st. An apply writes its attempt first (a crash then leaves
- * it for the next boot to quarantine). The record is written once an apply
+ * it for the next boot to quarantine) and how it is sent (NODEPS) to the
+ * record when that changes. The record is written once an apply
  * is done (a payload applied and then reverted by a run killed before it
  * wrote anything would otherwise look never reverted); what else a killed
  * run did not write, the next run reads back from the hypervisor. */
@@ -544,6 +560,8 @@ static void run_action(struct xhp_session *s, const struct xhp_step *st, const s
 	bool applying = a == XHP_ACTION_APPLY || a == XHP_ACTION_REPLACE;
 	unsigned long long t0;
 
+	if (applying)
+		record_apply_mode(s, r, st);
 	t0 = xhp_now_us();
 	if (applying && n && xhp_guard_attempt_begin(&s->guard, &n->ident) < 0)
 		res->unguarded++;

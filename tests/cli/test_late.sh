@@ -218,6 +218,38 @@ test_late_reapply_after_a_revert_keeps_the_order() {
 	assert_out_has "nothing to do"
 }
 
+# an independent uploaded by a run and applied after it stopped watching
+# (deadline, kill): it was applied with NODEPS, above the independent
+# applied before it, and the record must keep it there: its entry, written
+# before the upload, got its place only when it was seen APPLIED, and that
+# place is not taken for a build-id chain it never joined (it was believed
+# under the older one: "revert indep: not the top", EBUSY, for ever)
+test_late_independent_stays_above_the_older_one() {
+	fast "independent = indep hooks-prepost"
+	put indep
+	apply_ok
+	slow "independent = indep hooks-prepost"
+	put hooks-prepost
+	xhp apply
+	assert_rc 2
+	assert_err_line "apply-nodeps hooks-prepost failed: ETIME" "(the action is still in progress)"
+	finish_work
+	fast "independent = indep hooks-prepost"
+	assert_applied "indep hooks-prepost"
+	xhp status
+	assert_rc 0
+	assert_out_has "1. indep" "2. hooks-prepost" "state: in sync"
+	assertEquals "recorded order" "indep hooks-prepost" \
+		"$(jq -r '[.payloads[] | select(.seq > 0)] | sort_by(.seq) | [.[].name] | join(" ")' "$REC")"
+	record_agrees
+	n=$(nactions)
+	rm_payload indep
+	apply_ok
+	assertEquals "the top comes off first, then goes back" \
+		"revert:hooks-prepost revert:indep apply:hooks-prepost unload:indep" "$(actions_since "$n")"
+	assert_applied "hooks-prepost"
+}
+
 # killed, and the host rebooted before any run saw how the apply ended: the
 # payload is quarantined, and the message does not claim more than is known
 test_reboot_before_anyone_saw_the_result() {
