@@ -7,6 +7,14 @@
 
 #include "sim-int.h"
 
+/* Names and the directory come from whoever uploaded or ran: escaped. */
+#define ESCAPED_NAME_SIZE (4 * XHP_NAME_MAX + 4)
+
+static const char *esc(char *buf, const char *name)
+{
+	return xhp_escape_buf(buf, ESCAPED_NAME_SIZE, name);
+}
+
 static long long due_in(const struct sim_state *s)
 {
 	unsigned long long now = sim_now(s);
@@ -64,9 +72,10 @@ static void rc_text(char *buf, size_t sz, int rc)
 
 static void show_header(FILE *f, const char *dir, const struct sim_state *s)
 {
-	char hex[XHP_BUILD_ID_HEX_SIZE];
+	char hex[XHP_BUILD_ID_HEX_SIZE], name[ESCAPED_NAME_SIZE];
+	_cleanup_free_ char *edir = xhp_escape(dir);
 
-	fprintf(f, "simulated hypervisor %s\n", dir);
+	fprintf(f, "simulated hypervisor %s\n", edir);
 	fprintf(f, "  build-id  %s%s\n", xhp_build_id_hex(&s->build_id, hex, sizeof(hex)),
 		s->have_syms ? " (symbol table from xen-syms)" : "");
 	fprintf(f, "  boot      %lu\n", s->boot);
@@ -74,21 +83,24 @@ static void show_header(FILE *f, const char *dir, const struct sim_state *s)
 	if (!s->napplied)
 		fprintf(f, " (nothing)");
 	for (size_t i = 0; i < s->napplied; i++)
-		fprintf(f, " %s%s", i ? "<- " : "", s->applied[i]->ident.name);
+		fprintf(f, " %s%s", i ? "<- " : "", esc(name, s->applied[i]->ident.name));
 	fprintf(f, "%s\n", s->napplied > 1 ? "   (bottom <- top)" : "");
 	if (s->work.active)
 		fprintf(f, "  pending   %s %s (due in %lld ms)\n", xhp_sim_op_name(s->work.op),
-			s->work.name, due_in(s));
+			esc(name, s->work.name), due_in(s));
 	else
 		fprintf(f, "  pending   none\n");
-	if (s->crashed_op)
+	if (s->crashed_op) {
+		_cleanup_free_ char *op = xhp_escape(s->crashed_op);
+
 		fprintf(f, "  host      CRASHED during %s of %s: run xen-hotpatch-sim "
-			"%s reboot\n", s->crashed_op, s->crashed_name, dir);
+			"%s reboot\n", op, esc(name, s->crashed_name), edir);
+	}
 }
 
 char *sim_show_text(const char *dir, const struct sim_state *s)
 {
-	char *out = NULL, rc[48];
+	char *out = NULL, rc[48], name[ESCAPED_NAME_SIZE];
 	size_t sz = 0;
 	FILE *f = open_memstream(&out, &sz);
 
@@ -100,7 +112,7 @@ char *sim_show_text(const char *dir, const struct sim_state *s)
 		fprintf(f, "  (no payload loaded)\n");
 	for (size_t i = 0; i < s->np; i++) {
 		rc_text(rc, sizeof(rc), s->p[i]->rc);
-		fprintf(f, "  %-40s %-8s %s\n", s->p[i]->ident.name,
+		fprintf(f, "  %-40s %-8s %s\n", esc(name, s->p[i]->ident.name),
 			sim_state_str(s->p[i]->state), rc);
 	}
 	if (fclose(f) != 0)

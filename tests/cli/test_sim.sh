@@ -125,5 +125,24 @@ test_bad_environment_is_named() {
 	assert_err_line "XEN_HOTPATCH_SIM_FAIL" "':once' preapply or prerevert"
 }
 
+# names in the simulated hypervisor come from whoever uploaded: show prints
+# them escaped (a terminal escape in a name is shown, not obeyed), in the
+# applied line, the pending line and the table
+test_show_escapes_names() {
+	odd_name=$(printf 'ev\033[2Jil\001')
+	put zz-base
+	apply_ok
+	policy "deadline_ms = 20"
+	XEN_HOTPATCH_SIM_WORK_MS=60000 xhp revert zz-base
+	assert_rc 2
+	jq --arg n "$odd_name" '(.payloads[] | select(.name == "zz-base") | .name) = $n |
+		.applied = [$n] | .pending.name = $n' "$SIMD/state.json" >"$T/state.json" || fail "edit the state"
+	mv "$T/state.json" "$SIMD/state.json"
+	sim_rc show
+	assert_rc 0
+	assert_out_has 'applied   ev\x1b[2Jil\x01' 'pending   revert ev\x1b[2Jil\x01' '  ev\x1b[2Jil\x01  '
+	assertFalse "no control byte is printed" "LC_ALL=C grep -q '[[:cntrl:]]' '$T/out'"
+}
+
 # shellcheck source=/dev/null
 . shunit2
