@@ -131,6 +131,14 @@ static unsigned opt_bit(int c, const char **name)
 	return 0;
 }
 
+/* An option that takes a value was given none, or an empty one (--root=,
+ * --root ""): a usage error, never read as the option not given. */
+static void needs_value(struct cmdline *cl, const char *name)
+{
+	if (!cl->bad[0])
+		snprintf(cl->bad, sizeof(cl->bad), "%s needs a value", name);
+}
+
 /* An option getopt could not take: unknown, or missing its value. */
 static void bad_option(struct cmdline *cl, char **argv, int c)
 {
@@ -141,7 +149,7 @@ static void bad_option(struct cmdline *cl, char **argv, int c)
 	if (cl->bad[0])
 		return;
 	if (c == ':' && opt_bit(optopt, &name)) {
-		snprintf(cl->bad, sizeof(cl->bad), "%s needs a value", name);
+		needs_value(cl, name);
 		return;
 	}
 	e = xhp_escape(optopt ? shortopt : argv[optind - 1]);
@@ -169,7 +177,7 @@ static void take_option(struct xhp_cli *cli, int c, const char *arg)
  * with POSIXLY_CORRECT set); the positional arguments in cl->pos. */
 static void parse_cmdline(int argc, char **argv, struct xhp_cli *cli, struct cmdline *cl)
 {
-	const char *name;
+	const char *name = "an option";
 	int c;
 
 	cl->pos = xhp_calloc((size_t)argc + 1, sizeof(*cl->pos));
@@ -181,6 +189,8 @@ static void parse_cmdline(int argc, char **argv, struct xhp_cli *cli, struct cmd
 			bad_option(cl, argv, c);
 		} else {
 			cl->seen |= opt_bit(c, &name);
+			if (optarg && !*optarg) /* only options with a value have optarg */
+				needs_value(cl, name);
 			take_option(cli, c, optarg);
 		}
 	}
@@ -205,8 +215,6 @@ static const char *bad_combination(const struct verb *v, const struct xhp_cli *c
 {
 	if ((seen & O_JSON) && (seen & O_QUERY))
 		return "--json and --query are two output formats: choose one";
-	if ((seen & O_QUERY) && !*cli->query)
-		return "--query needs field names";
 	if ((seen & O_AUTO) && (seen & O_DRY_RUN))
 		return "--auto and --dry-run: choose one";
 	if (!strcmp(v->name, "apply") && (seen & O_JSON) && !(seen & O_DRY_RUN))

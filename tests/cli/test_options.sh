@@ -48,7 +48,7 @@ test_info_query_without_a_file() {
 
 test_info_query_without_a_value() {
 	noroot_refused 1 "--query needs a value: usage: xen-hotpatch info" info --query
-	noroot_refused 1 "--query needs field names: usage: xen-hotpatch info" info --query= "$FX/zz-base.livepatch"
+	noroot_refused 1 "--query needs a value: usage: xen-hotpatch info" info --query= "$FX/zz-base.livepatch"
 }
 
 test_boot_with_arguments_is_a_usage_error_and_exits_0() {
@@ -60,6 +60,21 @@ test_boot_with_arguments_is_a_usage_error_and_exits_0() {
 # --root is global: `boot --root DIR` is that, and `boot --root` lacks a value
 test_boot_root_without_a_value_exits_0() {
 	usage_refused 0 "--root needs a value: usage: xen-hotpatch" boot --root
+}
+
+# an empty value is no value: `--root=` is not "no --root" (that would act
+# on the host's own /), for every option that takes a value, both spellings
+test_empty_values_are_usage_errors() {
+	put aa-top
+	usage_refused 0 "--root needs a value: usage: xen-hotpatch" boot --root=
+	usage_refused 0 "--root needs a value: usage: xen-hotpatch" boot --root ""
+	usage_refused 1 "--root needs a value: usage: xen-hotpatch" apply --root=
+	usage_refused 1 "--backend needs a value: usage: xen-hotpatch" apply --backend=
+	usage_refused 1 "--config needs a value: usage: xen-hotpatch" apply --config ""
+	usage_refused 1 "--format needs a value: usage: xen-hotpatch" status --format=
+	noroot_refused 1 "--query needs a value: usage: xen-hotpatch info" info --query "" "$FX/zz-base.livepatch"
+	# the empty one refused wherever it stands, after a good one too
+	usage_refused 1 "--root needs a value: usage: xen-hotpatch" apply --root "$R" --root=
 }
 
 test_counts() {
