@@ -10,10 +10,13 @@
  *                                reverted, applied with NODEPS, the order of
  *                                its last apply; tagged with the hypervisor
  *                                boot id and build-id so a stale record is
- *                                ignored. Written after each apply and at
- *                                the end of a run: what a killed run did
- *                                not write, the next one reads back from
- *                                the hypervisor (xhp_records_reconcile)
+ *                                ignored. Written after each apply, before
+ *                                an apply sent otherwise (NODEPS or not)
+ *                                than the entry says (Xen does not show
+ *                                it), and at the end of a run: what a
+ *                                killed run did not write, the next one
+ *                                reads back from the hypervisor
+ *                                (xhp_records_reconcile)
  *    apply.log                   one line per converge run
  */
 #ifndef XHP_STATE_H
