@@ -132,3 +132,15 @@ apt_root() {
 	local dir=$1; shift
 	in_root "$dir" apt-get -y -q -o Dpkg::Use-Pty=0 -o APT::Color=0 "$@"
 }
+
+# deb_roots_cleanup_on_exit: the roots a tier lists in ROOTS are let go
+# (deb_root_done) when it exits, however it exits
+ROOTS=()
+deb_roots_cleanup() {
+	local r
+	for r in "${ROOTS[@]}"; do deb_root_done "$r"; done
+}
+deb_roots_cleanup_on_exit() {
+	trap deb_roots_cleanup EXIT
+	trap 'exit 130' INT TERM
+}

@@ -53,20 +53,7 @@ H=$(printf 'xen-hotpatch deb tier: the simulated hypervisor' | sha1sum | cut -c1
 
 # shellcheck source=tests/lib/checks.sh
 . "$top/tests/lib/checks.sh"
-ROOTS=()
-cleanup() {
-	local r
-	for r in "${ROOTS[@]}"; do deb_root_done "$r"; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-say() { echo "-- $*"; }
-# eq GOT WANT WHAT
-eq() {
-	[ "$1" = "$2" ] && return 0
-	echo "$3: expected '$2', got '$1'"
-	return 1
-}
+deb_roots_cleanup_on_exit
 # has FILE ERE: FILE has a line matching ERE
 has() { grep -Eq -- "$2" "$1" || { echo "no line matching /$2/ in $1:"; tail -n 30 "$1"; return 1; }; }
 

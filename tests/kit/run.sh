@@ -50,20 +50,7 @@ MAINT="xen-hotpatch tests <tests@example.org>"
 . "$top/tests/kit/lib.sh"
 # shellcheck source=tests/deb/lib.sh
 . "$top/tests/deb/lib.sh"
-ROOTS=()
-cleanup() {
-	local r
-	for r in "${ROOTS[@]}"; do deb_root_done "$r"; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-say() { echo "-- $*"; }
-# eq GOT WANT WHAT
-eq() {
-	[ "$1" = "$2" ] && return 0
-	echo "$3: expected '$2', got '$1'"
-	return 1
-}
+deb_roots_cleanup_on_exit
 # lib FUNCTION ARGS...: a kit-lib.sh function in a POSIX shell, as the payload builder runs it
 lib() { sh -c '. "$1/scripts/kit-lib.sh"; XHP_PROG=kit-test; f=$2; shift 2; "$f" "$@"' sh "$top" "$@"; }
 # libk KIT FUNCTION ARGS...: the same after kit_load KIT

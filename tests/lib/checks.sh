@@ -11,6 +11,8 @@
 #   setup WHAT               a setup step that worked: printed, not counted
 #                            (a setup step that fails is a failure: ko)
 #   fatal WHAT               a prerequisite is missing: one failure, stop
+#   eq GOT WANT WHAT         true when GOT is WANT, else says what differed
+#   say WHAT                 a section heading
 pass=0
 fail=0
 skipped=0
@@ -62,3 +64,11 @@ fatal() {
 	ko "$*"
 	finish
 }
+
+# eq GOT WANT WHAT
+eq() {
+	[ "$1" = "$2" ] && return 0
+	echo "$3: expected '$2', got '$1'"
+	return 1
+}
+say() { echo "-- $*"; }

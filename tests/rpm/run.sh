@@ -41,12 +41,6 @@ H2=0badc0ffee0ddf00d0123456789abcdef0123456	# another hypervisor build
 
 # shellcheck source=tests/lib/checks.sh
 . "$top/tests/lib/checks.sh"
-# eq GOT WANT WHAT
-eq() {
-	[ "$1" = "$2" ] && return 0
-	echo "$3: expected '$2', got '$1'"
-	return 1
-}
 # has TEXT LINE: TEXT has the line LINE
 has() { printf '%s\n' "$1" | grep -qxF -- "$2" || { echo "no line '$2' in:"; printf '%s\n' "$1"; return 1; }; }
 
